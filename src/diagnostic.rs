@@ -1,0 +1,246 @@
+//! Problems found while building, reported rustc-style (file:line:col, the offending line,
+//! what was expected) or as JSON. Every stage collects problems instead of stopping at the
+//! first, so an annotator sees everything wrong in one run.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// A stable error code. The number never changes meaning; tests and scripts match on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Code {
+    // extract
+    Io,
+    Encoding,
+    TomlSyntax,
+    UnknownTable,
+    UnknownField,
+    WrongType,
+    MissingSource,
+    EmptyRaw,
+    MissingId,
+    FileTooLarge,
+    // normalise
+    BadDate,
+    ImpossibleDate,
+    ReversedRange,
+    BadNumber,
+    UnknownCode,
+    NotInteger,
+    // validate
+    Required,
+    Pattern,
+    OutOfRange,
+    FutureDate,
+    DuplicateId,
+    UnknownReference,
+    UnknownSource,
+    // reconcile
+    Conflict,
+    UnclaimedResolution,
+    UnknownResolutionTarget,
+    // export, schema, check
+    OutputWrite,
+    Schema,
+    SchemaVersion,
+    OutputStale,
+    Evidence,
+}
+
+impl Code {
+    /// The stable identifier printed in messages, e.g. `E0201`.
+    pub fn id(self) -> &'static str {
+        use Code::*;
+        match self {
+            Io => "E0101",
+            Encoding => "E0102",
+            TomlSyntax => "E0103",
+            UnknownTable => "E0104",
+            UnknownField => "E0105",
+            WrongType => "E0106",
+            MissingSource => "E0107",
+            EmptyRaw => "E0108",
+            MissingId => "E0109",
+            FileTooLarge => "E0110",
+            BadDate => "E0201",
+            ImpossibleDate => "E0202",
+            ReversedRange => "E0203",
+            BadNumber => "E0204",
+            UnknownCode => "E0205",
+            NotInteger => "E0206",
+            Required => "E0301",
+            Pattern => "E0302",
+            OutOfRange => "E0303",
+            FutureDate => "E0304",
+            DuplicateId => "E0305",
+            UnknownReference => "E0306",
+            UnknownSource => "E0307",
+            Conflict => "E0401",
+            UnclaimedResolution => "E0402",
+            UnknownResolutionTarget => "E0403",
+            OutputWrite => "E0501",
+            Schema => "E0601",
+            SchemaVersion => "E0602",
+            OutputStale => "E0701",
+            Evidence => "E0801",
+        }
+    }
+}
+
+/// A position in an input file, with the text of its line so it can be shown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Loc {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    #[serde(skip)]
+    pub line_text: String,
+    #[serde(skip)]
+    pub width: usize,
+}
+
+impl Loc {
+    /// A location naming only a file (I/O problems, empty files).
+    pub fn file(file: impl Into<String>) -> Loc {
+        Loc { file: file.into(), line: 0, col: 0, line_text: String::new(), width: 0 }
+    }
+
+    /// The location of byte range `span` in `text`.
+    pub fn at(file: &str, text: &str, span: std::ops::Range<usize>) -> Loc {
+        let start = span.start.min(text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let line = text[..start].matches('\n').count() + 1;
+        let col = text[line_start..start].chars().count() + 1;
+        let end = span.end.clamp(start, line_end);
+        let line_text = text[line_start..line_end].trim_end_matches('\r').to_string();
+        let width = text[start..end].chars().count().max(1);
+        Loc { file: file.to_string(), line, col, line_text, width }
+    }
+}
+
+impl std::fmt::Display for Loc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 { write!(f, "{}", self.file) } else { write!(f, "{}:{}:{}", self.file, self.line, self.col) }
+    }
+}
+
+/// One thing wrong with the inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub code: Code,
+    pub message: String,
+    pub loc: Option<Loc>,
+    pub table: Option<String>,
+    pub record: Option<String>,
+    pub field: Option<String>,
+    pub expected: Option<String>,
+    /// Further locations (e.g. the other side of a conflict).
+    pub notes: Vec<(Loc, String)>,
+}
+
+impl Problem {
+    pub fn new(code: Code, message: impl Into<String>) -> Problem {
+        Problem { code, message: message.into(), loc: None, table: None, record: None, field: None, expected: None, notes: vec![] }
+    }
+    pub fn at(mut self, loc: Loc) -> Self {
+        self.loc = Some(loc);
+        self
+    }
+    pub fn record(mut self, table: &str, id: &str) -> Self {
+        self.table = Some(table.to_string());
+        self.record = Some(id.to_string());
+        self
+    }
+    pub fn field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_string());
+        self
+    }
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+    pub fn note(mut self, loc: Loc, text: impl Into<String>) -> Self {
+        self.notes.push((loc, text.into()));
+        self
+    }
+
+    /// Sort key: file, line, column, code — a stable order independent of thread timing.
+    fn sort_key(&self) -> (String, usize, usize, Code, String) {
+        let (f, l, c) = self.loc.as_ref().map_or((String::new(), 0, 0), |l| (l.file.clone(), l.line, l.col));
+        (f, l, c, self.code, self.message.clone())
+    }
+
+    /// rustc-style rendering.
+    pub fn render(&self) -> String {
+        let mut s = format!("error[{}]: {}\n", self.code.id(), self.message);
+        if let Some(loc) = &self.loc {
+            render_loc(&mut s, loc, None);
+        }
+        for (loc, text) in &self.notes {
+            render_loc(&mut s, loc, Some(text));
+        }
+        if let (Some(t), Some(r)) = (&self.table, &self.record) {
+            let _ = write!(s, "   = record: {t} `{r}`");
+            if let Some(f) = &self.field {
+                let _ = write!(s, ", field `{f}`");
+            }
+            s.push('\n');
+        }
+        if let Some(e) = &self.expected {
+            let _ = writeln!(s, "   = expected: {e}");
+        }
+        s
+    }
+}
+
+fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
+    let _ = writeln!(s, "  --> {loc}{}", label.map(|l| format!("  ({l})")).unwrap_or_default());
+    if loc.line > 0 {
+        let n = loc.line.to_string();
+        let pad = " ".repeat(n.len());
+        let _ = writeln!(s, " {pad} |");
+        let _ = writeln!(s, " {n} | {}", loc.line_text);
+        let _ = writeln!(s, " {pad} | {}{}", " ".repeat(loc.col - 1), "^".repeat(loc.width));
+    }
+}
+
+/// Puts problems in their stable reporting order.
+pub fn sort(problems: &mut [Problem]) {
+    problems.sort_by_key(|p| p.sort_key());
+}
+
+/// Output format for problem reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Renders all problems plus a summary line.
+pub fn report(problems: &[Problem], format: Format) -> String {
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = problems
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "code": p.code.id(),
+                        "message": p.message,
+                        "file": p.loc.as_ref().map(|l| l.file.clone()),
+                        "line": p.loc.as_ref().map(|l| l.line),
+                        "column": p.loc.as_ref().map(|l| l.col),
+                        "table": p.table, "record": p.record, "field": p.field,
+                        "expected": p.expected,
+                        "notes": p.notes.iter().map(|(l, t)| serde_json::json!({"file": l.file, "line": l.line, "column": l.col, "note": t})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({ "errors": items, "count": problems.len() })).unwrap() + "\n"
+        }
+        Format::Text => {
+            let mut s: String = problems.iter().map(|p| p.render() + "\n").collect();
+            let _ = writeln!(s, "error: {} problem{} found; nothing was written", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            s
+        }
+    }
+}

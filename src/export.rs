@@ -1,0 +1,239 @@
+//! Stage 5 — export: every table as CSV and Parquet, plus datapackage.json and
+//! manifest.json, rendered in memory. Writing them to disk (atomically) is `output.rs`'s job,
+//! so `pillars check` can compare without writing anything.
+
+use crate::model::Value;
+use crate::reconcile::{Dataset, Table};
+use crate::schema::{FieldType, Schema, TableSchema};
+use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow::datatypes::{DataType, Field as ArrowField, Int32Type, Schema as ArrowSchema};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The files of one build: relative path → bytes, in path order.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// Characters that make a spreadsheet treat a cell as a formula (CSV injection).
+const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Hash of everything a build reads: every raw file and every schema file, by name.
+pub fn inputs_hash(raw: &[(String, &[u8])], schema: &Schema) -> String {
+    let mut h = Sha256::new();
+    for (name, bytes) in raw.iter().map(|(n, b)| (format!("raw/{n}"), *b)).chain(schema.files.iter().map(|(n, b)| (format!("schema/{n}"), b.as_slice()))) {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(sha256(bytes).as_bytes());
+        h.update([b'\n']);
+    }
+    hex(&h.finalize())
+}
+
+/// The dataset's version: the schema version plus the first 12 hex digits of the input hash,
+/// so two builds from different inputs never share a version.
+pub fn dataset_version(schema: &Schema, inputs_hash: &str) -> String {
+    format!("{}+{}", schema.version, &inputs_hash[..12])
+}
+
+pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -> Files {
+    let version = dataset_version(schema, inputs_hash);
+    let mut files = Files::new();
+    for t in &ds.tables {
+        let ts = &schema.tables[t.schema];
+        files.insert(format!("csv/{}.csv", ts.name), csv(ts, t));
+        files.insert(format!("parquet/{}.parquet", ts.name), parquet(ts, t, &schema.version, &version));
+    }
+    files.insert("datapackage.json".into(), datapackage(schema, &version, sources));
+    let rows: BTreeMap<&str, usize> = ds.tables.iter().map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len())).collect();
+    let manifest = manifest(&files, &rows, schema, inputs_hash, &version);
+    files.insert("manifest.json".into(), manifest);
+    files
+}
+
+/// Text for a CSV cell. Text that a spreadsheet would run as a formula gets a leading `'`,
+/// which spreadsheets show as plain text; numbers, dates and booleans are written as is.
+fn csv_cell(ftype: FieldType, v: &Value) -> String {
+    let s = v.to_string();
+    match ftype {
+        FieldType::String | FieldType::List if s.starts_with(FORMULA_STARTS) => format!("'{s}"),
+        _ => s,
+    }
+}
+
+pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(vec![]);
+    w.write_record(ts.fields.iter().map(|f| f.name.as_str())).unwrap();
+    for row in &t.rows {
+        w.write_record(ts.fields.iter().zip(row).map(|(f, v)| csv_cell(f.ftype, v))).unwrap();
+    }
+    w.into_inner().unwrap()
+}
+
+/// The Arrow type of a column: codes are dictionary-encoded, lists are LIST<string>.
+pub fn arrow_type(f: &crate::schema::Field) -> DataType {
+    match f.ftype {
+        FieldType::String if f.vocabulary.is_some() => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        FieldType::String => DataType::Utf8,
+        FieldType::Integer => DataType::Int64,
+        FieldType::Number => DataType::Float64,
+        FieldType::Boolean => DataType::Boolean,
+        FieldType::Date => DataType::Date32,
+        FieldType::List => DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, true))),
+    }
+}
+
+fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let text = |v: &Value| if v.is_null() { None } else { Some(v.to_string()) };
+    match arrow_type(f) {
+        DataType::Dictionary(..) => {
+            let mut b = StringDictionaryBuilder::<Int32Type>::new();
+            rows.iter().for_each(|r| b.append_option(text(&r[col])));
+            Arc::new(b.finish())
+        }
+        DataType::Utf8 => {
+            let mut b = StringBuilder::new();
+            rows.iter().for_each(|r| b.append_option(text(&r[col])));
+            Arc::new(b.finish())
+        }
+        DataType::Int64 => {
+            let mut b = Int64Builder::new();
+            rows.iter().for_each(|r| b.append_option(if let Value::Int(i) = r[col] { Some(i) } else { None }));
+            Arc::new(b.finish())
+        }
+        DataType::Float64 => {
+            let mut b = Float64Builder::new();
+            rows.iter().for_each(|r| b.append_option(if let Value::Num(n) = r[col] { Some(n) } else { None }));
+            Arc::new(b.finish())
+        }
+        DataType::Boolean => {
+            let mut b = BooleanBuilder::new();
+            rows.iter().for_each(|r| b.append_option(if let Value::Bool(x) = r[col] { Some(x) } else { None }));
+            Arc::new(b.finish())
+        }
+        DataType::Date32 => {
+            let mut b = Date32Builder::new();
+            rows.iter().for_each(|r| b.append_option(if let Value::Date(d) = r[col] { Some((d - epoch).num_days() as i32) } else { None }));
+            Arc::new(b.finish())
+        }
+        DataType::List(_) => {
+            let mut b = ListBuilder::new(StringBuilder::new());
+            for r in rows {
+                match &r[col] {
+                    Value::List(l) => {
+                        l.iter().for_each(|x| b.values().append_value(x));
+                        b.append(true);
+                    }
+                    _ => b.append(false),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        other => unreachable!("no builder for {other}"),
+    }
+}
+
+pub fn parquet(ts: &TableSchema, t: &Table, schema_version: &str, dataset_version: &str) -> Vec<u8> {
+    let fields: Vec<ArrowField> = ts.fields.iter().map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required)).collect();
+    let arrow_schema = Arc::new(ArrowSchema::new(fields));
+    let columns: Vec<ArrayRef> = ts.fields.iter().enumerate().map(|(i, f)| column(f, i, &t.rows)).collect();
+    let batch = RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
+    let kv = |k: &str, v: &str| KeyValue::new(k.to_string(), v.to_string());
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap()))
+        .set_key_value_metadata(Some(vec![kv("schema_version", schema_version), kv("table", &ts.name), kv("dataset_version", dataset_version)]))
+        .set_created_by("pillars".into())
+        .build();
+    let mut w = ArrowWriter::try_new(vec![], arrow_schema, Some(props)).expect("valid parquet schema");
+    w.write(&batch).expect("write batch");
+    w.into_inner().expect("finish parquet")
+}
+
+/// A field as the Frictionless validator should see it: pipeline properties (`x-…`) removed,
+/// vocabularies expanded into `enum` constraints.
+fn public_field(f: &crate::schema::Field, schema: &Schema) -> Json {
+    let mut j = f.json.clone();
+    let obj = j.as_object_mut().unwrap();
+    obj.retain(|k, _| !k.starts_with("x-"));
+    if let Some(v) = &f.vocabulary {
+        let values: Vec<&String> = schema.vocabularies[v].values.keys().collect();
+        obj.entry("constraints").or_insert_with(|| json!({}))["enum"] = json!(values);
+    }
+    j
+}
+
+pub fn table_schema_json(ts: &TableSchema, schema: &Schema) -> Json {
+    json!({
+        "fields": ts.fields.iter().map(|f| public_field(f, schema)).collect::<Vec<_>>(),
+        "primaryKey": ts.primary_key,
+        "missingValues": [""],
+    })
+}
+
+fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {
+    let resources: Vec<Json> = schema
+        .tables
+        .iter()
+        .map(|ts| {
+            json!({
+                "name": ts.name,
+                "title": ts.json["title"],
+                "description": ts.json["description"],
+                "path": format!("csv/{}.csv", ts.name),
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": { "delimiter": ",", "lineTerminator": "\r\n", "quoteChar": "\"", "doubleQuote": true, "header": true },
+                "schema": table_schema_json(ts, schema),
+            })
+        })
+        .collect();
+    let dp = json!({
+        "profile": "tabular-data-package",
+        "name": "pillars",
+        "title": "Pillars: Serbia's relations with China, the EU, Russia and the US",
+        "description": "Events, deals, visits and economic indicators of Serbia's four-pillar foreign policy, every row traced to the documents that report it. Parquet copies of every table are in parquet/.",
+        "version": version,
+        "schema_version": schema.version,
+        "licenses": [{ "name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0 International", "path": "https://creativecommons.org/licenses/by/4.0/" }],
+        "sources": sources,
+        "resources": resources,
+    });
+    pretty(&dp)
+}
+
+fn manifest(files: &Files, rows: &BTreeMap<&str, usize>, schema: &Schema, inputs_hash: &str, version: &str) -> Vec<u8> {
+    let entries: Vec<Json> = files
+        .iter()
+        .map(|(path, bytes)| {
+            let table = path.strip_prefix("csv/").or_else(|| path.strip_prefix("parquet/")).and_then(|p| p.split('.').next());
+            let mut e = json!({ "path": path, "bytes": bytes.len(), "sha256": sha256(bytes) });
+            if let Some(n) = table.and_then(|t| rows.get(t)) {
+                e["rows"] = json!(n);
+            }
+            e
+        })
+        .collect();
+    pretty(&json!({ "schema_version": schema.version, "dataset_version": version, "inputs_sha256": inputs_hash, "files": entries }))
+}
+
+pub fn pretty(j: &Json) -> Vec<u8> {
+    let mut s = serde_json::to_vec_pretty(j).unwrap();
+    s.push(b'\n');
+    s
+}

@@ -1,0 +1,19 @@
+//! `pillars`: the pipeline that builds the dataset of Serbia's relations with the four pillars
+//! of its foreign policy. Data flows one way through one module per stage:
+//!
+//! raw/*.toml → [`extract`] → [`normalise`] → [`validate`] → [`reconcile`] → [`export`] → output/
+//!
+//! [`schema`] (read from schema/ at run time) drives every stage; [`pipeline`] runs them in
+//! order; [`output`] writes output/ atomically; [`cmd`] holds one module per subcommand.
+
+pub mod cmd;
+pub mod diagnostic;
+pub mod export;
+pub mod extract;
+pub mod model;
+pub mod normalise;
+pub mod output;
+pub mod pipeline;
+pub mod reconcile;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,138 @@
+//! The data that flows between stages: raw records from extraction files, and the typed
+//! values they become.
+
+use chrono::NaiveDate;
+
+/// A position in an extraction file: file index (into `Extraction::files`) and byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// A value as written in TOML, before normalisation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+impl RawValue {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            RawValue::Str(_) => "a string",
+            RawValue::Int(_) => "an integer",
+            RawValue::Float(_) => "a float",
+            RawValue::Bool(_) => "a boolean",
+            RawValue::List(_) => "an array",
+        }
+    }
+}
+
+/// How precise a partial date is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Precision {
+    Year,
+    Month,
+    Day,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Year => "year",
+            Precision::Month => "month",
+            Precision::Day => "day",
+        }
+    }
+}
+
+/// A date as precise as the source allows (`2019`, `2019-09`, `2019-09-07`, or a range
+/// `START/END`), with the first and last day it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialDate {
+    pub text: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub precision: Precision,
+}
+
+impl PartialDate {
+    /// True when every day of `other` lies within `self`.
+    pub fn contains(&self, other: &PartialDate) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+/// A normalised, typed value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Str(String),
+    Int(i64),
+    Num(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    PDate(PartialDate),
+    List(Vec<String>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    /// The canonical text form, used in CSV cells and the provenance table.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => Ok(()),
+            Value::Str(s) => f.write_str(s),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Num(n) => write!(f, "{n}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::PDate(p) => f.write_str(&p.text),
+            Value::List(l) => f.write_str(&l.join(";")),
+        }
+    }
+}
+
+/// One record of one extraction file: everything a single source says about it.
+#[derive(Debug, Clone)]
+pub struct Record<V> {
+    /// Index of the table in `Schema::tables`.
+    pub table: usize,
+    pub id: String,
+    /// Index into `Extraction::sources`.
+    pub source: u32,
+    pub locator: String,
+    /// Where the record's `id` is (or its table header).
+    pub pos: Pos,
+    /// (field index in the table schema, value, where the value is).
+    pub fields: Vec<(usize, V, Pos)>,
+    /// Fields the annotator marks as derived, with the reason (for `pillars verify`).
+    pub derived: Vec<(usize, String)>,
+}
+
+/// A `[[resolution]]`: which value of a disagreement is kept, and why.
+#[derive(Debug, Clone)]
+pub struct Resolution<V> {
+    pub table: usize,
+    pub id: String,
+    pub field: usize,
+    pub value: V,
+    pub reason: String,
+    pub pos: Pos,
+}

@@ -1,0 +1,217 @@
+//! Stage 4 — reconcile: merge what several sources say about the same (table, id) into one
+//! row. Free text takes the first source's words; lists are united; structured values that
+//! disagree are conflicts, which a `[[resolution]]` must settle. A more precise date that
+//! lies inside a less precise one (2019-09 within 2019) refines it and is not a conflict.
+//! Every claimed value, kept or not, becomes a provenance row.
+
+use crate::diagnostic::{Code, Problem};
+use crate::extract::Extraction;
+use crate::model::{Record, Resolution, Value};
+use crate::schema::{DatePart, Derive, Merge, Schema, TableSchema};
+use chrono::Datelike;
+use std::collections::HashMap;
+
+/// One output table: rows aligned with the table schema's fields, ordered by id.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: usize,
+    pub rows: Vec<Vec<Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// In schema order (tables sorted by name), provenance included.
+    pub tables: Vec<Table>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub records_in: usize,
+    pub records_out: usize,
+    pub resolved: usize,
+    pub unresolved: usize,
+}
+
+struct Claim<'a> {
+    rec: &'a Record<Value>,
+    value: &'a Value,
+    pos: crate::model::Pos,
+}
+
+pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution<Value>], schema: &Schema) -> (Dataset, Stats, Vec<Problem>) {
+    let mut problems = vec![];
+    let mut stats = Stats { records_in: records.len(), ..Default::default() };
+    let source_id = |r: &Record<Value>| ex.sources[r.source as usize].id.as_str();
+
+    let mut groups: HashMap<(usize, &str), Vec<&Record<Value>>> = HashMap::new();
+    for r in records {
+        groups.entry((r.table, r.id.as_str())).or_default().push(r);
+    }
+    let mut keys: Vec<(usize, &str)> = groups.keys().copied().collect();
+    keys.sort_unstable();
+
+    let mut res_index: HashMap<(usize, &str, usize), (&Resolution<Value>, bool)> = HashMap::new();
+    for r in resolutions {
+        res_index.insert((r.table, r.id.as_str(), r.field), (r, false));
+    }
+
+    let mut tables: Vec<Table> = (0..schema.tables.len()).map(|i| Table { schema: i, rows: vec![] }).collect();
+    let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
+    let mut provenance: Vec<[Value; 8]> = vec![];
+
+    for key in keys {
+        let mut group = groups.remove(&key).unwrap();
+        group.sort_by_key(|r| source_id(r));
+        let t = &schema.tables[key.0];
+        let mut row = vec![Value::Null; t.fields.len()];
+        row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.to_string());
+        for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
+            let claims: Vec<Claim> = group.iter().flat_map(|r| r.fields.iter().filter(|(i, _, _)| *i == fi).map(move |(_, v, p)| Claim { rec: r, value: v, pos: *p })).collect();
+            if claims.is_empty() {
+                continue;
+            }
+            let mut resolution = res_index.get_mut(&(key.0, key.1, fi)).map(|(r, used)| {
+                *used = true;
+                *r
+            });
+            if let Some(r) = resolution
+                && !claims.iter().any(|c| c.value == &r.value)
+            {
+                let claimed: Vec<String> = claims.iter().map(|c| format!("`{}` ({})", c.value, source_id(c.rec))).collect();
+                problems.push(Problem::new(Code::UnclaimedResolution, format!("the resolution keeps `{}`, which no source claims", r.value)).at(ex.loc(r.pos)).record(&t.name, key.1).field(f.raw.as_deref().unwrap()).expected(format!("one of the claimed values: {}", claimed.join(", "))));
+                resolution = None;
+            }
+            let kept: Option<Value> = match f.merge {
+                Merge::First => Some(claims[0].value.clone()),
+                Merge::Union => {
+                    let mut all: Vec<String> = vec![];
+                    for c in &claims {
+                        if let Value::List(l) = c.value {
+                            for x in l {
+                                if !all.contains(x) {
+                                    all.push(x.clone());
+                                }
+                            }
+                        }
+                    }
+                    Some(Value::List(all))
+                }
+                Merge::Strict => {
+                    let first = claims[0].value;
+                    if claims.iter().all(|c| c.value == first) {
+                        Some(first.clone())
+                    } else if let Some(refined) = most_precise_nested(&claims) {
+                        Some(refined.clone())
+                    } else if let Some(r) = resolution {
+                        stats.resolved += 1;
+                        Some(r.value.clone())
+                    } else {
+                        stats.unresolved += 1;
+                        let first_diff = claims.iter().find(|c| c.value != first).unwrap();
+                        let mut p = Problem::new(Code::Conflict, format!("sources disagree on `{}` of {} `{}`: {} says `{}`, {} says `{}`", f.raw.as_deref().unwrap(), t.raw_table.as_deref().unwrap_or(&t.name), key.1, source_id(claims[0].rec), first, source_id(first_diff.rec), first_diff.value))
+                            .at(ex.loc(claims[0].pos))
+                            .record(&t.name, key.1)
+                            .field(f.raw.as_deref().unwrap())
+                            .expected(format!("a [[resolution]] with table = \"{}\", id = \"{}\", field = \"{}\", the value to keep and the reason", t.raw_table.as_deref().unwrap_or(&t.name), key.1, f.raw.as_deref().unwrap()));
+                        for c in claims.iter().skip(1) {
+                            p = p.note(ex.loc(c.pos), format!("{} says `{}`", source_id(c.rec), c.value));
+                        }
+                        problems.push(p);
+                        None
+                    }
+                }
+            };
+            for c in &claims {
+                let is_kept = match (&kept, f.merge) {
+                    (_, Merge::Union) => true,
+                    (Some(k), _) => c.value == k,
+                    (None, _) => false,
+                };
+                let reason = match resolution {
+                    Some(r) if is_kept && f.merge == Merge::Strict => Value::Str(r.reason.clone()),
+                    _ => Value::Null,
+                };
+                provenance.push([Value::Str(t.name.clone()), Value::Str(key.1.to_string()), Value::Str(f.name.clone()), c.value.clone(), Value::Str(source_id(c.rec).to_string()), Value::Str(c.rec.locator.clone()), Value::Bool(is_kept), reason]);
+            }
+            row[fi] = kept.unwrap_or(Value::Null);
+        }
+        let mut sources: Vec<&str> = group.iter().map(|r| source_id(r)).collect();
+        sources.dedup();
+        derive(t, &mut row, &sources, schema);
+        tables[key.0].rows.push(row);
+    }
+    for ((ti, id, fi), (r, used)) in res_index {
+        if !used {
+            let t = &schema.tables[ti];
+            let what = if groups_has(records, ti, id) { format!("no source claims `{}` for {} `{id}`", t.fields[fi].raw.as_deref().unwrap_or_default(), t.raw_table.as_deref().unwrap_or_default()) } else { format!("the resolution names {} `{id}`, which no file defines", t.raw_table.as_deref().unwrap_or_default()) };
+            problems.push(Problem::new(Code::UnknownResolutionTarget, what).at(ex.loc(r.pos)).record(&t.name, id).expected("a resolution for a record and field that sources actually claim"));
+        }
+    }
+    if let Some(pi) = prov_schema {
+        let pt = &schema.tables[pi];
+        provenance.sort_by(|a, b| (a[0].as_str(), a[1].as_str(), a[2].as_str(), a[4].as_str()).cmp(&(b[0].as_str(), b[1].as_str(), b[2].as_str(), b[4].as_str())));
+        let names = ["table", "record_id", "field", "value", "source_id", "locator", "kept", "resolution"];
+        let idx: Vec<Option<usize>> = names.iter().map(|n| pt.field_index(n)).collect();
+        tables[pi].rows = provenance
+            .into_iter()
+            .map(|p| {
+                let mut row = vec![Value::Null; pt.fields.len()];
+                for (v, i) in p.into_iter().zip(&idx) {
+                    if let Some(i) = i {
+                        row[*i] = match v {
+                            Value::Null | Value::Bool(_) | Value::Str(_) => v,
+                            other => Value::Str(other.to_string()),
+                        };
+                    }
+                }
+                derive(pt, &mut row, &[], schema);
+                row
+            })
+            .collect();
+    }
+    stats.records_out = tables.iter().filter(|t| Some(t.schema) != prov_schema).map(|t| t.rows.len()).sum();
+    (Dataset { tables }, stats, problems)
+}
+
+fn groups_has(records: &[Record<Value>], table: usize, id: &str) -> bool {
+    records.iter().any(|r| r.table == table && r.id == id)
+}
+
+/// The claim whose date lies inside every other claimed date, if the dates nest.
+fn most_precise_nested<'a>(claims: &'a [Claim]) -> Option<&'a Value> {
+    let dates: Vec<&crate::model::PartialDate> = claims.iter().map(|c| if let Value::PDate(d) = c.value { Some(d) } else { None }).collect::<Option<_>>()?;
+    let inner = dates.iter().min_by_key(|d| d.end - d.start)?;
+    dates.iter().all(|d| d.contains(inner)).then(|| claims.iter().find(|c| matches!(c.value, Value::PDate(d) if d == *inner)).unwrap().value)
+}
+
+/// Fills the columns that are computed, not read: date parts, ASCII names, source ids, the
+/// schema version, and rule-based defaults.
+fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema) {
+    for (i, f) in t.fields.iter().enumerate() {
+        if let Some(d) = &f.derive {
+            row[i] = match d {
+                Derive::DatePart { from, part } => match &row[t.field_index(from).unwrap()] {
+                    Value::PDate(p) => match part {
+                        DatePart::Start => Value::Date(p.start),
+                        DatePart::End => Value::Date(p.end),
+                        DatePart::Precision => Value::Str(p.precision.as_str().into()),
+                        DatePart::Year => Value::Int(p.start.year() as i64),
+                    },
+                    _ => Value::Null,
+                },
+                Derive::Ascii { from } => match &row[t.field_index(from).unwrap()] {
+                    Value::Str(s) => Value::Str(deunicode::deunicode(s)),
+                    _ => Value::Null,
+                },
+                Derive::SourceIds => Value::List(sources.iter().map(|s| s.to_string()).collect()),
+                Derive::SchemaVersion => Value::Str(schema.version.clone()),
+            };
+        }
+    }
+    for (i, f) in t.fields.iter().enumerate() {
+        if let (Some(d), Value::Null) = (&f.default, &row[i]) {
+            let off = d.false_when.iter().any(|(col, vals)| t.field_index(col).and_then(|c| row[c].as_str()).is_some_and(|v| vals.iter().any(|x| x == v)));
+            row[i] = Value::Bool(!off && d.otherwise);
+        }
+    }
+}
