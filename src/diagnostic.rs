@@ -101,7 +101,13 @@ pub struct Loc {
 impl Loc {
     /// A location naming only a file (I/O problems, empty files).
     pub fn file(file: impl Into<String>) -> Loc {
-        Loc { file: file.into(), line: 0, col: 0, line_text: String::new(), width: 0 }
+        Loc {
+            file: file.into(),
+            line: 0,
+            col: 0,
+            line_text: String::new(),
+            width: 0,
+        }
     }
 
     /// The location of byte range `span` in `text`.
@@ -112,15 +118,27 @@ impl Loc {
         let line = text[..start].matches('\n').count() + 1;
         let col = text[line_start..start].chars().count() + 1;
         let end = span.end.clamp(start, line_end);
-        let line_text = text[line_start..line_end].trim_end_matches('\r').to_string();
+        let line_text = text[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let width = text[start..end].chars().count().max(1);
-        Loc { file: file.to_string(), line, col, line_text, width }
+        Loc {
+            file: file.to_string(),
+            line,
+            col,
+            line_text,
+            width,
+        }
     }
 }
 
 impl std::fmt::Display for Loc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line == 0 { write!(f, "{}", self.file) } else { write!(f, "{}:{}:{}", self.file, self.line, self.col) }
+        if self.line == 0 {
+            write!(f, "{}", self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.col)
+        }
     }
 }
 
@@ -140,7 +158,16 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(code: Code, message: impl Into<String>) -> Problem {
-        Problem { code, message: message.into(), loc: None, table: None, record: None, field: None, expected: None, notes: vec![] }
+        Problem {
+            code,
+            message: message.into(),
+            loc: None,
+            table: None,
+            record: None,
+            field: None,
+            expected: None,
+            notes: vec![],
+        }
     }
     pub fn at(mut self, loc: Loc) -> Self {
         self.loc = Some(loc);
@@ -166,7 +193,10 @@ impl Problem {
 
     /// Sort key: file, line, column, code — a stable order independent of thread timing.
     fn sort_key(&self) -> (String, usize, usize, Code, String) {
-        let (f, l, c) = self.loc.as_ref().map_or((String::new(), 0, 0), |l| (l.file.clone(), l.line, l.col));
+        let (f, l, c) = self
+            .loc
+            .as_ref()
+            .map_or((String::new(), 0, 0), |l| (l.file.clone(), l.line, l.col));
         (f, l, c, self.code, self.message.clone())
     }
 
@@ -194,13 +224,22 @@ impl Problem {
 }
 
 fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
-    let _ = writeln!(s, "  --> {loc}{}", label.map(|l| format!("  ({l})")).unwrap_or_default());
+    let _ = writeln!(
+        s,
+        "  --> {loc}{}",
+        label.map(|l| format!("  ({l})")).unwrap_or_default()
+    );
     if loc.line > 0 {
         let n = loc.line.to_string();
         let pad = " ".repeat(n.len());
         let _ = writeln!(s, " {pad} |");
         let _ = writeln!(s, " {n} | {}", loc.line_text);
-        let _ = writeln!(s, " {pad} | {}{}", " ".repeat(loc.col - 1), "^".repeat(loc.width));
+        let _ = writeln!(
+            s,
+            " {pad} | {}{}",
+            " ".repeat(loc.col - 1),
+            "^".repeat(loc.width)
+        );
     }
 }
 
@@ -235,11 +274,20 @@ pub fn report(problems: &[Problem], format: Format) -> String {
                     })
                 })
                 .collect();
-            serde_json::to_string_pretty(&serde_json::json!({ "errors": items, "count": problems.len() })).unwrap() + "\n"
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "errors": items, "count": problems.len() }),
+            )
+            .unwrap()
+                + "\n"
         }
         Format::Text => {
             let mut s: String = problems.iter().map(|p| p.render() + "\n").collect();
-            let _ = writeln!(s, "error: {} problem{} found; nothing was written", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            let _ = writeln!(
+                s,
+                "error: {} problem{} found; nothing was written",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
             s
         }
     }

@@ -5,7 +5,10 @@
 use crate::model::Value;
 use crate::reconcile::{Dataset, Table};
 use crate::schema::{FieldType, Schema, TableSchema};
-use arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder, StringBuilder, StringDictionaryBuilder};
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder,
+    StringBuilder, StringDictionaryBuilder,
+};
 use arrow::datatypes::{DataType, Field as ArrowField, Int32Type, Schema as ArrowSchema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -34,7 +37,12 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// Hash of everything a build reads: every raw file and every schema file, by name.
 pub fn inputs_hash(raw: &[(String, &[u8])], schema: &Schema) -> String {
     let mut h = Sha256::new();
-    for (name, bytes) in raw.iter().map(|(n, b)| (format!("raw/{n}"), *b)).chain(schema.files.iter().map(|(n, b)| (format!("schema/{n}"), b.as_slice()))) {
+    for (name, bytes) in raw.iter().map(|(n, b)| (format!("raw/{n}"), *b)).chain(
+        schema
+            .files
+            .iter()
+            .map(|(n, b)| (format!("schema/{n}"), b.as_slice())),
+    ) {
         h.update(name.as_bytes());
         h.update([0]);
         h.update(sha256(bytes).as_bytes());
@@ -55,10 +63,20 @@ pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
         files.insert(format!("csv/{}.csv", ts.name), csv(ts, t));
-        files.insert(format!("parquet/{}.parquet", ts.name), parquet(ts, t, &schema.version, &version));
+        files.insert(
+            format!("parquet/{}.parquet", ts.name),
+            parquet(ts, t, &schema.version, &version),
+        );
     }
-    files.insert("datapackage.json".into(), datapackage(schema, &version, sources));
-    let rows: BTreeMap<&str, usize> = ds.tables.iter().map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len())).collect();
+    files.insert(
+        "datapackage.json".into(),
+        datapackage(schema, &version, sources),
+    );
+    let rows: BTreeMap<&str, usize> = ds
+        .tables
+        .iter()
+        .map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len()))
+        .collect();
     let manifest = manifest(&files, &rows, schema, inputs_hash, &version);
     files.insert("manifest.json".into(), manifest);
     files
@@ -75,10 +93,14 @@ fn csv_cell(ftype: FieldType, v: &Value) -> String {
 }
 
 pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(vec![]);
-    w.write_record(ts.fields.iter().map(|f| f.name.as_str())).unwrap();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(vec![]);
+    w.write_record(ts.fields.iter().map(|f| f.name.as_str()))
+        .unwrap();
     for row in &t.rows {
-        w.write_record(ts.fields.iter().zip(row).map(|(f, v)| csv_cell(f.ftype, v))).unwrap();
+        w.write_record(ts.fields.iter().zip(row).map(|(f, v)| csv_cell(f.ftype, v)))
+            .unwrap();
     }
     w.into_inner().unwrap()
 }
@@ -86,7 +108,9 @@ pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
 /// The Arrow type of a column: codes are dictionary-encoded, lists are LIST<string>.
 pub fn arrow_type(f: &crate::schema::Field) -> DataType {
     match f.ftype {
-        FieldType::String if f.vocabulary.is_some() => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        FieldType::String if f.vocabulary.is_some() => {
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+        }
         FieldType::String => DataType::Utf8,
         FieldType::Integer => DataType::Int64,
         FieldType::Number => DataType::Float64,
@@ -98,7 +122,13 @@ pub fn arrow_type(f: &crate::schema::Field) -> DataType {
 
 fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let text = |v: &Value| if v.is_null() { None } else { Some(v.to_string()) };
+    let text = |v: &Value| {
+        if v.is_null() {
+            None
+        } else {
+            Some(v.to_string())
+        }
+    };
     match arrow_type(f) {
         DataType::Dictionary(..) => {
             let mut b = StringDictionaryBuilder::<Int32Type>::new();
@@ -112,22 +142,46 @@ fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef
         }
         DataType::Int64 => {
             let mut b = Int64Builder::new();
-            rows.iter().for_each(|r| b.append_option(if let Value::Int(i) = r[col] { Some(i) } else { None }));
+            rows.iter().for_each(|r| {
+                b.append_option(if let Value::Int(i) = r[col] {
+                    Some(i)
+                } else {
+                    None
+                })
+            });
             Arc::new(b.finish())
         }
         DataType::Float64 => {
             let mut b = Float64Builder::new();
-            rows.iter().for_each(|r| b.append_option(if let Value::Num(n) = r[col] { Some(n) } else { None }));
+            rows.iter().for_each(|r| {
+                b.append_option(if let Value::Num(n) = r[col] {
+                    Some(n)
+                } else {
+                    None
+                })
+            });
             Arc::new(b.finish())
         }
         DataType::Boolean => {
             let mut b = BooleanBuilder::new();
-            rows.iter().for_each(|r| b.append_option(if let Value::Bool(x) = r[col] { Some(x) } else { None }));
+            rows.iter().for_each(|r| {
+                b.append_option(if let Value::Bool(x) = r[col] {
+                    Some(x)
+                } else {
+                    None
+                })
+            });
             Arc::new(b.finish())
         }
         DataType::Date32 => {
             let mut b = Date32Builder::new();
-            rows.iter().for_each(|r| b.append_option(if let Value::Date(d) = r[col] { Some((d - epoch).num_days() as i32) } else { None }));
+            rows.iter().for_each(|r| {
+                b.append_option(if let Value::Date(d) = r[col] {
+                    Some((d - epoch).num_days() as i32)
+                } else {
+                    None
+                })
+            });
             Arc::new(b.finish())
         }
         DataType::List(_) => {
@@ -147,18 +201,38 @@ fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef
     }
 }
 
-pub fn parquet(ts: &TableSchema, t: &Table, schema_version: &str, dataset_version: &str) -> Vec<u8> {
-    let fields: Vec<ArrowField> = ts.fields.iter().map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required)).collect();
+pub fn parquet(
+    ts: &TableSchema,
+    t: &Table,
+    schema_version: &str,
+    dataset_version: &str,
+) -> Vec<u8> {
+    let fields: Vec<ArrowField> = ts
+        .fields
+        .iter()
+        .map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required))
+        .collect();
     let arrow_schema = Arc::new(ArrowSchema::new(fields));
-    let columns: Vec<ArrayRef> = ts.fields.iter().enumerate().map(|(i, f)| column(f, i, &t.rows)).collect();
-    let batch = RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
+    let columns: Vec<ArrayRef> = ts
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| column(f, i, &t.rows))
+        .collect();
+    let batch =
+        RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
     let kv = |k: &str, v: &str| KeyValue::new(k.to_string(), v.to_string());
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap()))
-        .set_key_value_metadata(Some(vec![kv("schema_version", schema_version), kv("table", &ts.name), kv("dataset_version", dataset_version)]))
+        .set_key_value_metadata(Some(vec![
+            kv("schema_version", schema_version),
+            kv("table", &ts.name),
+            kv("dataset_version", dataset_version),
+        ]))
         .set_created_by("pillars".into())
         .build();
-    let mut w = ArrowWriter::try_new(vec![], arrow_schema, Some(props)).expect("valid parquet schema");
+    let mut w =
+        ArrowWriter::try_new(vec![], arrow_schema, Some(props)).expect("valid parquet schema");
     w.write(&batch).expect("write batch");
     w.into_inner().expect("finish parquet")
 }
@@ -217,11 +291,20 @@ fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {
     pretty(&dp)
 }
 
-fn manifest(files: &Files, rows: &BTreeMap<&str, usize>, schema: &Schema, inputs_hash: &str, version: &str) -> Vec<u8> {
+fn manifest(
+    files: &Files,
+    rows: &BTreeMap<&str, usize>,
+    schema: &Schema,
+    inputs_hash: &str,
+    version: &str,
+) -> Vec<u8> {
     let entries: Vec<Json> = files
         .iter()
         .map(|(path, bytes)| {
-            let table = path.strip_prefix("csv/").or_else(|| path.strip_prefix("parquet/")).and_then(|p| p.split('.').next());
+            let table = path
+                .strip_prefix("csv/")
+                .or_else(|| path.strip_prefix("parquet/"))
+                .and_then(|p| p.split('.').next());
             let mut e = json!({ "path": path, "bytes": bytes.len(), "sha256": sha256(bytes) });
             if let Some(n) = table.and_then(|t| rows.get(t)) {
                 e["rows"] = json!(n);
@@ -229,7 +312,9 @@ fn manifest(files: &Files, rows: &BTreeMap<&str, usize>, schema: &Schema, inputs
             e
         })
         .collect();
-    pretty(&json!({ "schema_version": schema.version, "dataset_version": version, "inputs_sha256": inputs_hash, "files": entries }))
+    pretty(
+        &json!({ "schema_version": schema.version, "dataset_version": version, "inputs_sha256": inputs_hash, "files": entries }),
+    )
 }
 
 pub fn pretty(j: &Json) -> Vec<u8> {

@@ -43,7 +43,11 @@ impl Extraction {
     /// Turns a position into a printable location with its line of text.
     pub fn loc(&self, pos: Pos) -> Loc {
         let f = &self.files[pos.file as usize];
-        if f.text.is_empty() { Loc::file(&f.path) } else { Loc::at(&f.path, &f.text, pos.start as usize..pos.end as usize) }
+        if f.text.is_empty() {
+            Loc::file(&f.path)
+        } else {
+            Loc::at(&f.path, &f.text, pos.start as usize..pos.end as usize)
+        }
     }
     pub fn claim_count(&self) -> usize {
         self.records.iter().map(|r| r.fields.len()).sum()
@@ -58,17 +62,45 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
         Err(p) => return (Extraction::default(), vec![p]),
     };
     if files.is_empty() {
-        problems.push(Problem::new(Code::EmptyRaw, "no extraction files found").at(Loc::file(raw_dir.display().to_string())).expected("one or more *.toml files, one per source document (see docs/ANNOTATING.md)"));
+        problems.push(
+            Problem::new(Code::EmptyRaw, "no extraction files found")
+                .at(Loc::file(raw_dir.display().to_string()))
+                .expected(
+                    "one or more *.toml files, one per source document (see docs/ANNOTATING.md)",
+                ),
+        );
     }
-    let files: Vec<RawFile> = files.into_iter().map(|p| read_file(&p, &mut problems)).collect();
+    let files: Vec<RawFile> = files
+        .into_iter()
+        .map(|p| read_file(&p, &mut problems))
+        .collect();
     // Parse in parallel, one chunk of files per core.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
     let chunk = files.len().div_ceil(threads).max(1);
     let parsed: Vec<FileParse> = std::thread::scope(|s| {
-        let handles: Vec<_> = files.chunks(chunk).enumerate().map(|(ci, c)| s.spawn(move || c.iter().enumerate().map(|(i, f)| parse_file((ci * chunk + i) as u32, f, schema)).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("parser thread panicked")).collect()
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .enumerate()
+            .map(|(ci, c)| {
+                s.spawn(move || {
+                    c.iter()
+                        .enumerate()
+                        .map(|(i, f)| parse_file((ci * chunk + i) as u32, f, schema))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("parser thread panicked"))
+            .collect()
     });
-    let mut ex = Extraction { files, ..Default::default() };
+    let mut ex = Extraction {
+        files,
+        ..Default::default()
+    };
     for p in parsed {
         let source = ex.sources.len() as u32;
         if let Some(id) = p.source_id {
@@ -91,19 +123,42 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
 }
 
 fn read_dir(raw_dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
-    let rd = std::fs::read_dir(raw_dir).map_err(|e| Problem::new(Code::Io, format!("cannot read the raw directory: {e}")).at(Loc::file(raw_dir.display().to_string())).expected("a directory of extraction files (--raw DIR)"))?;
-    let mut files: Vec<_> = rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+    let rd = std::fs::read_dir(raw_dir).map_err(|e| {
+        Problem::new(Code::Io, format!("cannot read the raw directory: {e}"))
+            .at(Loc::file(raw_dir.display().to_string()))
+            .expected("a directory of extraction files (--raw DIR)")
+    })?;
+    let mut files: Vec<_> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
     files.sort();
     Ok(files)
 }
 
 fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let display = path.display().to_string();
-    let mut f = RawFile { path: display.clone(), name, bytes: vec![], text: String::new() };
+    let mut f = RawFile {
+        path: display.clone(),
+        name,
+        bytes: vec![],
+        text: String::new(),
+    };
     match std::fs::metadata(path) {
         Ok(m) if m.len() as usize > MAX_FILE_BYTES => {
-            problems.push(Problem::new(Code::FileTooLarge, format!("file is {} bytes", m.len())).at(Loc::file(&display)).expected(format!("an extraction file under {} MiB; split the document's annotations", MAX_FILE_BYTES / 1024 / 1024)));
+            problems.push(
+                Problem::new(Code::FileTooLarge, format!("file is {} bytes", m.len()))
+                    .at(Loc::file(&display))
+                    .expected(format!(
+                        "an extraction file under {} MiB; split the document's annotations",
+                        MAX_FILE_BYTES / 1024 / 1024
+                    )),
+            );
             return f;
         }
         _ => {}
@@ -111,7 +166,11 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
     match std::fs::read(path) {
         Ok(b) => f.bytes = b,
         Err(e) => {
-            problems.push(Problem::new(Code::Io, format!("cannot read file: {e}")).at(Loc::file(&display)).expected("a readable file"));
+            problems.push(
+                Problem::new(Code::Io, format!("cannot read file: {e}"))
+                    .at(Loc::file(&display))
+                    .expected("a readable file"),
+            );
             return f;
         }
     }
@@ -122,7 +181,20 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
             let good = String::from_utf8_lossy(&body[..e.valid_up_to()]).into_owned();
             let line = good.matches('\n').count() + 1;
             let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            problems.push(Problem::new(Code::Encoding, format!("invalid UTF-8 at byte {}", e.valid_up_to())).at(Loc { file: display, line, col, line_text: good.rsplit('\n').next().unwrap_or_default().to_string(), width: 1 }).expected("UTF-8 text (re-save the file as UTF-8)"));
+            problems.push(
+                Problem::new(
+                    Code::Encoding,
+                    format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+                )
+                .at(Loc {
+                    file: display,
+                    line,
+                    col,
+                    line_text: good.rsplit('\n').next().unwrap_or_default().to_string(),
+                    width: 1,
+                })
+                .expected("UTF-8 text (re-save the file as UTF-8)"),
+            );
         }
     }
     f
@@ -137,23 +209,44 @@ struct FileParse {
 }
 
 fn pos(file: u32, span: std::ops::Range<usize>) -> Pos {
-    Pos { file, start: span.start as u32, end: span.end as u32 }
+    Pos {
+        file,
+        start: span.start as u32,
+        end: span.end as u32,
+    }
 }
 
 fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
-    let mut out = FileParse { file: fi, source_id: None, records: vec![], resolutions: vec![], problems: vec![] };
+    let mut out = FileParse {
+        file: fi,
+        source_id: None,
+        records: vec![],
+        resolutions: vec![],
+        problems: vec![],
+    };
     if f.text.is_empty() && !f.bytes.is_empty() {
         return out; // unreadable or not UTF-8: already reported
     }
     if f.bytes.is_empty() && f.text.is_empty() {
-        out.problems.push((Problem::new(Code::MissingSource, "the file is empty").expected("a [source] table and the records the document reports"), Some(pos(fi, 0..0))));
+        out.problems.push((
+            Problem::new(Code::MissingSource, "the file is empty")
+                .expected("a [source] table and the records the document reports"),
+            Some(pos(fi, 0..0)),
+        ));
         return out;
     }
     let (doc, errors) = DeTable::parse_recoverable(&f.text);
     if !errors.is_empty() {
         for e in errors {
             let span = e.span().unwrap_or(0..0);
-            out.problems.push((Problem::new(Code::TomlSyntax, format!("TOML syntax: {}", e.message().trim())).expected("valid TOML (see docs/ANNOTATING.md)"), Some(pos(fi, span))));
+            out.problems.push((
+                Problem::new(
+                    Code::TomlSyntax,
+                    format!("TOML syntax: {}", e.message().trim()),
+                )
+                .expected("valid TOML (see docs/ANNOTATING.md)"),
+                Some(pos(fi, span)),
+            ));
         }
         return out;
     }
@@ -165,13 +258,31 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
             source_pos = Some(pos(fi, key.span()));
             match value.get_ref() {
                 DeValue::Table(t) => {
-                    let table = schema.raw_table("source").expect("schema has a sources table");
-                    if let Some(r) = parse_record(fi, schema.tables.iter().position(|x| x.name == table.name).unwrap(), "source_id", t, key.span(), schema, &mut out.problems) {
+                    let table = schema
+                        .raw_table("source")
+                        .expect("schema has a sources table");
+                    if let Some(r) = parse_record(
+                        fi,
+                        schema
+                            .tables
+                            .iter()
+                            .position(|x| x.name == table.name)
+                            .unwrap(),
+                        "source_id",
+                        t,
+                        key.span(),
+                        schema,
+                        &mut out.problems,
+                    ) {
                         out.source_id = Some(r.id.clone());
                         out.records.push(r);
                     }
                 }
-                _ => out.problems.push((Problem::new(Code::WrongType, "`source` must be a table").expected("a [source] table"), Some(pos(fi, value.span())))),
+                _ => out.problems.push((
+                    Problem::new(Code::WrongType, "`source` must be a table")
+                        .expected("a [source] table"),
+                    Some(pos(fi, value.span())),
+                )),
             }
         } else if k == "resolution" {
             for item in array_of_tables(fi, k, value, &mut out.problems) {
@@ -179,36 +290,88 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
                     out.resolutions.push(r);
                 }
             }
-        } else if let Some(ti) = schema.tables.iter().position(|t| t.raw_table.as_deref() == Some(k)) {
+        } else if let Some(ti) = schema
+            .tables
+            .iter()
+            .position(|t| t.raw_table.as_deref() == Some(k))
+        {
             for item in array_of_tables(fi, k, value, &mut out.problems) {
                 has_records = true;
                 if let DeValue::Table(t) = item.get_ref()
-                    && let Some(r) = parse_record(fi, ti, "id", t, item.span(), schema, &mut out.problems)
+                    && let Some(r) =
+                        parse_record(fi, ti, "id", t, item.span(), schema, &mut out.problems)
                 {
                     out.records.push(r);
                 }
             }
         } else {
-            let known: Vec<String> = schema.tables.iter().filter_map(|t| t.raw_table.clone()).filter(|t| t != "source").map(|t| format!("[[{t}]]")).collect();
-            out.problems.push((Problem::new(Code::UnknownTable, format!("unknown table `{k}`")).expected(format!("[source], {}, or [[resolution]]{}", known.join(", "), suggest(k, schema.tables.iter().filter_map(|t| t.raw_table.as_deref()).chain(["resolution"])))), Some(pos(fi, key.span()))));
+            let known: Vec<String> = schema
+                .tables
+                .iter()
+                .filter_map(|t| t.raw_table.clone())
+                .filter(|t| t != "source")
+                .map(|t| format!("[[{t}]]"))
+                .collect();
+            out.problems.push((
+                Problem::new(Code::UnknownTable, format!("unknown table `{k}`")).expected(format!(
+                    "[source], {}, or [[resolution]]{}",
+                    known.join(", "),
+                    suggest(
+                        k,
+                        schema
+                            .tables
+                            .iter()
+                            .filter_map(|t| t.raw_table.as_deref())
+                            .chain(["resolution"])
+                    )
+                )),
+                Some(pos(fi, key.span())),
+            ));
         }
     }
     if source_pos.is_none() && (has_records || out.resolutions.is_empty()) {
-        out.problems.push((Problem::new(Code::MissingSource, "the file has no [source] table").expected("a [source] table naming the document (source_id, file, title, year, kind)"), Some(pos(fi, 0..0))));
+        out.problems.push((
+            Problem::new(Code::MissingSource, "the file has no [source] table").expected(
+                "a [source] table naming the document (source_id, file, title, year, kind)",
+            ),
+            Some(pos(fi, 0..0)),
+        ));
     }
     // The source id is the extraction file's name: one file per document, no ambiguity.
     let stem = f.name.trim_end_matches(".toml");
-    let source_record = out.records.iter().find(|r| schema.tables[r.table].raw_table.as_deref() == Some("source"));
+    let source_record = out
+        .records
+        .iter()
+        .find(|r| schema.tables[r.table].raw_table.as_deref() == Some("source"));
     if let (Some(id), Some(r)) = (&out.source_id, source_record)
         && id != stem
     {
-        let p = r.fields.iter().find(|(fi_, _, _)| schema.tables[r.table].fields[*fi_].name == "source_id").map_or(r.pos, |x| x.2);
-        out.problems.push((Problem::new(Code::UnknownSource, format!("source_id `{id}` does not match the file name `{}`", f.name)).field("source_id").expected(format!("source_id = \"{stem}\" (the file is named after its source)")), Some(p)));
+        let p = r
+            .fields
+            .iter()
+            .find(|(fi_, _, _)| schema.tables[r.table].fields[*fi_].name == "source_id")
+            .map_or(r.pos, |x| x.2);
+        out.problems.push((
+            Problem::new(
+                Code::UnknownSource,
+                format!("source_id `{id}` does not match the file name `{}`", f.name),
+            )
+            .field("source_id")
+            .expected(format!(
+                "source_id = \"{stem}\" (the file is named after its source)"
+            )),
+            Some(p),
+        ));
     }
     out
 }
 
-fn array_of_tables<'a, 'i>(fi: u32, k: &str, value: &'a Spanned<DeValue<'i>>, problems: &mut Vec<(Problem, Option<Pos>)>) -> Vec<&'a Spanned<DeValue<'i>>> {
+fn array_of_tables<'a, 'i>(
+    fi: u32,
+    k: &str,
+    value: &'a Spanned<DeValue<'i>>,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Vec<&'a Spanned<DeValue<'i>>> {
     match value.get_ref() {
         DeValue::Array(items) => {
             let mut out = vec![];
@@ -216,30 +379,51 @@ fn array_of_tables<'a, 'i>(fi: u32, k: &str, value: &'a Spanned<DeValue<'i>>, pr
                 if matches!(item.get_ref(), DeValue::Table(_)) {
                     out.push(item);
                 } else {
-                    problems.push((Problem::new(Code::WrongType, format!("`{k}` entries must be tables")).expected(format!("[[{k}]] tables")), Some(pos(fi, item.span()))));
+                    problems.push((
+                        Problem::new(Code::WrongType, format!("`{k}` entries must be tables"))
+                            .expected(format!("[[{k}]] tables")),
+                        Some(pos(fi, item.span())),
+                    ));
                 }
             }
             out
         }
         _ => {
-            problems.push((Problem::new(Code::WrongType, format!("`{k}` must be an array of tables")).expected(format!("[[{k}]] (double brackets)")), Some(pos(fi, value.span()))));
+            problems.push((
+                Problem::new(Code::WrongType, format!("`{k}` must be an array of tables"))
+                    .expected(format!("[[{k}]] (double brackets)")),
+                Some(pos(fi, value.span())),
+            ));
             vec![]
         }
     }
 }
 
 /// Converts one TOML value; nested tables and mixed arrays are wrong types.
-fn raw_value(fi: u32, v: &Spanned<DeValue>, problems: &mut Vec<(Problem, Option<Pos>)>) -> Option<RawValue> {
+fn raw_value(
+    fi: u32,
+    v: &Spanned<DeValue>,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<RawValue> {
     Some(match v.get_ref() {
         DeValue::String(s) => RawValue::Str(s.to_string()),
         DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
             Ok(n) => RawValue::Int(n),
             Err(_) => {
-                problems.push((Problem::new(Code::WrongType, format!("integer `{}` is out of range", i.as_str())).expected("an integer between -2^63 and 2^63-1"), Some(pos(fi, v.span()))));
+                problems.push((
+                    Problem::new(
+                        Code::WrongType,
+                        format!("integer `{}` is out of range", i.as_str()),
+                    )
+                    .expected("an integer between -2^63 and 2^63-1"),
+                    Some(pos(fi, v.span())),
+                ));
                 return None;
             }
         },
-        DeValue::Float(x) => RawValue::Float(x.as_str().replace('_', "").parse().unwrap_or(f64::NAN)),
+        DeValue::Float(x) => {
+            RawValue::Float(x.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
+        }
         DeValue::Boolean(b) => RawValue::Bool(*b),
         DeValue::Datetime(d) => RawValue::Str(d.to_string()),
         DeValue::Array(items) => {
@@ -248,7 +432,11 @@ fn raw_value(fi: u32, v: &Spanned<DeValue>, problems: &mut Vec<(Problem, Option<
                 match item.get_ref() {
                     DeValue::String(s) => list.push(s.to_string()),
                     _ => {
-                        problems.push((Problem::new(Code::WrongType, "list items must be strings").expected("an array of strings, e.g. [\"xi-jinping\"]"), Some(pos(fi, item.span()))));
+                        problems.push((
+                            Problem::new(Code::WrongType, "list items must be strings")
+                                .expected("an array of strings, e.g. [\"xi-jinping\"]"),
+                            Some(pos(fi, item.span())),
+                        ));
                         return None;
                     }
                 }
@@ -256,60 +444,147 @@ fn raw_value(fi: u32, v: &Spanned<DeValue>, problems: &mut Vec<(Problem, Option<
             RawValue::List(list)
         }
         DeValue::Table(_) => {
-            problems.push((Problem::new(Code::WrongType, "a nested table is not allowed here").expected("a string, number, boolean or array of strings"), Some(pos(fi, v.span()))));
+            problems.push((
+                Problem::new(Code::WrongType, "a nested table is not allowed here")
+                    .expected("a string, number, boolean or array of strings"),
+                Some(pos(fi, v.span())),
+            ));
             return None;
         }
     })
 }
 
 #[allow(clippy::too_many_arguments)]
-fn parse_record(fi: u32, ti: usize, id_key: &str, t: &DeTable, span: std::ops::Range<usize>, schema: &Schema, problems: &mut Vec<(Problem, Option<Pos>)>) -> Option<Record<RawValue>> {
+fn parse_record(
+    fi: u32,
+    ti: usize,
+    id_key: &str,
+    t: &DeTable,
+    span: std::ops::Range<usize>,
+    schema: &Schema,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<Record<RawValue>> {
     let table = &schema.tables[ti];
     let raw_name = table.raw_table.as_deref().unwrap_or(&table.name);
     let header = pos(fi, span);
     let id = match t.get(id_key).map(|v| (v.get_ref(), v.span())) {
         Some((DeValue::String(s), _)) => s.to_string(),
         Some((_, sp)) => {
-            problems.push((Problem::new(Code::WrongType, format!("`{id_key}` must be a string")).field(id_key).expected("a lowercase slug such as \"fk-3-air-defence-purchase\""), Some(pos(fi, sp))));
+            problems.push((
+                Problem::new(Code::WrongType, format!("`{id_key}` must be a string"))
+                    .field(id_key)
+                    .expected("a lowercase slug such as \"fk-3-air-defence-purchase\""),
+                Some(pos(fi, sp)),
+            ));
             return None;
         }
         None => {
-            problems.push((Problem::new(Code::MissingId, format!("a [[{raw_name}]] entry has no `{id_key}`")).field(id_key).expected(format!("{id_key} = \"a-lowercase-slug\"")), Some(header)));
+            problems.push((
+                Problem::new(
+                    Code::MissingId,
+                    format!("a [[{raw_name}]] entry has no `{id_key}`"),
+                )
+                .field(id_key)
+                .expected(format!("{id_key} = \"a-lowercase-slug\"")),
+                Some(header),
+            ));
             return None;
         }
     };
     let id_pos = t.get(id_key).map_or(header, |v| pos(fi, v.span()));
-    let mut rec = Record { table: ti, id, source: 0, locator: String::new(), pos: id_pos, fields: vec![], derived: vec![] };
+    let mut rec = Record {
+        table: ti,
+        id,
+        source: 0,
+        locator: String::new(),
+        pos: id_pos,
+        fields: vec![],
+        derived: vec![],
+    };
     for (key, v) in t.iter() {
         let k = key.get_ref().as_ref();
         let kpos = pos(fi, key.span());
         match k {
             "locator" => match v.get_ref() {
                 DeValue::String(s) => rec.locator = s.to_string(),
-                _ => problems.push((Problem::new(Code::WrongType, "`locator` must be a string").record(&table.name, &rec.id).field("locator").expected("a section and paragraph, e.g. \"Introduction, para 2\""), Some(pos(fi, v.span())))),
+                _ => problems.push((
+                    Problem::new(Code::WrongType, "`locator` must be a string")
+                        .record(&table.name, &rec.id)
+                        .field("locator")
+                        .expected("a section and paragraph, e.g. \"Introduction, para 2\""),
+                    Some(pos(fi, v.span())),
+                )),
             },
             "derived" => match v.get_ref() {
                 DeValue::Table(d) => {
                     for (dk, dv) in d.iter() {
-                        match (table.fields.iter().position(|f| f.raw.as_deref() == Some(dk.get_ref().as_ref())), dv.get_ref()) {
-                            (Some(fi_), DeValue::String(reason)) => rec.derived.push((fi_, reason.to_string())),
-                            (None, _) => problems.push((Problem::new(Code::UnknownField, format!("`derived` names unknown field `{}`", dk.get_ref())).record(&table.name, &rec.id), Some(pos(fi, dk.span())))),
-                            (_, _) => problems.push((Problem::new(Code::WrongType, "a `derived` reason must be a string").record(&table.name, &rec.id), Some(pos(fi, dv.span())))),
+                        match (
+                            table
+                                .fields
+                                .iter()
+                                .position(|f| f.raw.as_deref() == Some(dk.get_ref().as_ref())),
+                            dv.get_ref(),
+                        ) {
+                            (Some(fi_), DeValue::String(reason)) => {
+                                rec.derived.push((fi_, reason.to_string()))
+                            }
+                            (None, _) => problems.push((
+                                Problem::new(
+                                    Code::UnknownField,
+                                    format!("`derived` names unknown field `{}`", dk.get_ref()),
+                                )
+                                .record(&table.name, &rec.id),
+                                Some(pos(fi, dk.span())),
+                            )),
+                            (_, _) => problems.push((
+                                Problem::new(
+                                    Code::WrongType,
+                                    "a `derived` reason must be a string",
+                                )
+                                .record(&table.name, &rec.id),
+                                Some(pos(fi, dv.span())),
+                            )),
                         }
                     }
                 }
-                _ => problems.push((Problem::new(Code::WrongType, "`derived` must be a table").record(&table.name, &rec.id).expected("derived = { amount = \"sum of ...\" }"), Some(pos(fi, v.span())))),
+                _ => problems.push((
+                    Problem::new(Code::WrongType, "`derived` must be a table")
+                        .record(&table.name, &rec.id)
+                        .expected("derived = { amount = \"sum of ...\" }"),
+                    Some(pos(fi, v.span())),
+                )),
             },
             _ if k == id_key => {}
-            _ => match table.fields.iter().position(|f| f.raw.as_deref() == Some(k)) {
+            _ => match table
+                .fields
+                .iter()
+                .position(|f| f.raw.as_deref() == Some(k))
+            {
                 Some(idx) => {
                     if let Some(val) = raw_value(fi, v, problems) {
                         rec.fields.push((idx, val, pos(fi, v.span())));
                     }
                 }
                 None => {
-                    let keys = table.fields.iter().filter_map(|f| f.raw.as_deref()).filter(|r| *r != id_key).chain(["locator", "derived"]);
-                    problems.push((Problem::new(Code::UnknownField, format!("unknown field `{k}` in [[{raw_name}]]")).record(&table.name, &rec.id).field(k).expected(format!("one of the {raw_name} fields listed in docs/CODEBOOK.md{}", suggest(k, keys))), Some(kpos)));
+                    let keys = table
+                        .fields
+                        .iter()
+                        .filter_map(|f| f.raw.as_deref())
+                        .filter(|r| *r != id_key)
+                        .chain(["locator", "derived"]);
+                    problems.push((
+                        Problem::new(
+                            Code::UnknownField,
+                            format!("unknown field `{k}` in [[{raw_name}]]"),
+                        )
+                        .record(&table.name, &rec.id)
+                        .field(k)
+                        .expected(format!(
+                            "one of the {raw_name} fields listed in docs/CODEBOOK.md{}",
+                            suggest(k, keys)
+                        )),
+                        Some(kpos),
+                    ));
                 }
             },
         }
@@ -319,14 +594,29 @@ fn parse_record(fi: u32, ti: usize, id_key: &str, t: &DeTable, span: std::ops::R
     Some(rec)
 }
 
-fn parse_resolution(fi: u32, item: &Spanned<DeValue>, schema: &Schema, problems: &mut Vec<(Problem, Option<Pos>)>) -> Option<Resolution<RawValue>> {
-    let DeValue::Table(t) = item.get_ref() else { return None };
+fn parse_resolution(
+    fi: u32,
+    item: &Spanned<DeValue>,
+    schema: &Schema,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<Resolution<RawValue>> {
+    let DeValue::Table(t) = item.get_ref() else {
+        return None;
+    };
     let here = pos(fi, item.span());
     let get_str = |k: &str, problems: &mut Vec<(Problem, Option<Pos>)>| -> Option<(String, Pos)> {
         match t.get(k).map(|v| (v.get_ref(), v.span())) {
             Some((DeValue::String(s), sp)) => Some((s.to_string(), pos(fi, sp))),
             _ => {
-                problems.push((Problem::new(Code::Required, format!("a [[resolution]] needs `{k}` as a string")).field(k).expected("table, id, field, value and reason"), Some(here)));
+                problems.push((
+                    Problem::new(
+                        Code::Required,
+                        format!("a [[resolution]] needs `{k}` as a string"),
+                    )
+                    .field(k)
+                    .expected("table, id, field, value and reason"),
+                    Some(here),
+                ));
                 None
             }
         }
@@ -337,23 +627,67 @@ fn parse_resolution(fi: u32, item: &Spanned<DeValue>, schema: &Schema, problems:
     let (reason, _) = get_str("reason", problems)?;
     for (k, _) in t.iter() {
         if !["table", "id", "field", "value", "reason"].contains(&k.get_ref().as_ref()) {
-            problems.push((Problem::new(Code::UnknownField, format!("unknown field `{}` in [[resolution]]", k.get_ref())).expected("table, id, field, value, reason"), Some(pos(fi, k.span()))));
+            problems.push((
+                Problem::new(
+                    Code::UnknownField,
+                    format!("unknown field `{}` in [[resolution]]", k.get_ref()),
+                )
+                .expected("table, id, field, value, reason"),
+                Some(pos(fi, k.span())),
+            ));
         }
     }
-    let Some(ti) = schema.tables.iter().position(|x| x.raw_table.as_deref() == Some(&table)) else {
-        problems.push((Problem::new(Code::UnknownResolutionTarget, format!("resolution names unknown table `{table}`")).expected("event, deal, visit, indicator, actor or source"), Some(tpos)));
+    let Some(ti) = schema
+        .tables
+        .iter()
+        .position(|x| x.raw_table.as_deref() == Some(&table))
+    else {
+        problems.push((
+            Problem::new(
+                Code::UnknownResolutionTarget,
+                format!("resolution names unknown table `{table}`"),
+            )
+            .expected("event, deal, visit, indicator, actor or source"),
+            Some(tpos),
+        ));
         return None;
     };
-    let Some(field_idx) = schema.tables[ti].fields.iter().position(|f| f.raw.as_deref() == Some(&field)) else {
-        problems.push((Problem::new(Code::UnknownResolutionTarget, format!("resolution names unknown field `{field}` of [[{table}]]")).record(&schema.tables[ti].name, &id), Some(fpos)));
+    let Some(field_idx) = schema.tables[ti]
+        .fields
+        .iter()
+        .position(|f| f.raw.as_deref() == Some(&field))
+    else {
+        problems.push((
+            Problem::new(
+                Code::UnknownResolutionTarget,
+                format!("resolution names unknown field `{field}` of [[{table}]]"),
+            )
+            .record(&schema.tables[ti].name, &id),
+            Some(fpos),
+        ));
         return None;
     };
     let Some(v) = t.get("value") else {
-        problems.push((Problem::new(Code::Required, "a [[resolution]] needs the `value` that is kept").record(&schema.tables[ti].name, &id).field(&field), Some(here)));
+        problems.push((
+            Problem::new(
+                Code::Required,
+                "a [[resolution]] needs the `value` that is kept",
+            )
+            .record(&schema.tables[ti].name, &id)
+            .field(&field),
+            Some(here),
+        ));
         return None;
     };
     let value = raw_value(fi, v, problems)?;
-    Some(Resolution { table: ti, id, field: field_idx, value, reason, pos: pos(fi, v.span()) })
+    Some(Resolution {
+        table: ti,
+        id,
+        field: field_idx,
+        value,
+        reason,
+        pos: pos(fi, v.span()),
+    })
 }
 
 /// "; did you mean `x`?" when a known name is within edit distance 2.
@@ -373,7 +707,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -389,13 +727,20 @@ mod tests {
     }
 
     fn parse(text: &str) -> FileParse {
-        let f = RawFile { path: "raw/x.toml".into(), name: "x.toml".into(), bytes: text.as_bytes().to_vec(), text: text.into() };
+        let f = RawFile {
+            path: "raw/x.toml".into(),
+            name: "x.toml".into(),
+            bytes: text.as_bytes().to_vec(),
+            text: text.into(),
+        };
         parse_file(0, &f, &schema())
     }
 
     #[test]
     fn parses_records_with_positions() {
-        let p = parse("[source]\nsource_id = \"x\"\nfile = \"x.txt\"\ntitle = \"T\"\nyear = 2020\nkind = \"news\"\n\n[[event]]\nid = \"e-1\"\ndate = \"2019-09\"\nlocator = \"para 1\"\n");
+        let p = parse(
+            "[source]\nsource_id = \"x\"\nfile = \"x.txt\"\ntitle = \"T\"\nyear = 2020\nkind = \"news\"\n\n[[event]]\nid = \"e-1\"\ndate = \"2019-09\"\nlocator = \"para 1\"\n",
+        );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.source_id.as_deref(), Some("x"));
         let e = &p.records[1];
@@ -407,8 +752,18 @@ mod tests {
     #[test]
     fn unknown_field_suggests_the_right_one() {
         let p = parse("[source]\nsource_id = \"x\"\n[[event]]\nid = \"e\"\npartnr = \"CN\"\n");
-        let (pr, _) = p.problems.iter().find(|(p, _)| p.code == Code::UnknownField).unwrap();
-        assert!(pr.expected.as_ref().unwrap().contains("did you mean `partner`"), "{pr:?}");
+        let (pr, _) = p
+            .problems
+            .iter()
+            .find(|(p, _)| p.code == Code::UnknownField)
+            .unwrap();
+        assert!(
+            pr.expected
+                .as_ref()
+                .unwrap()
+                .contains("did you mean `partner`"),
+            "{pr:?}"
+        );
     }
 
     #[test]

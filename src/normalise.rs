@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 /// Why a raw value could not be normalised: code, message, what would be right.
 pub type Failure = (Code, String, String);
 
-const DATE_EXPECTED: &str = "YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019, 2019-09, 2019-09-07), or a range START/END";
+const DATE_EXPECTED: &str =
+    "YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019, 2019-09, 2019-09-07), or a range START/END";
 
 /// Parses `2019`, `2019-09`, `2019-09-07` or a range `START/END`.
 pub fn parse_partial_date(text: &str) -> Result<PartialDate, Failure> {
@@ -22,46 +23,90 @@ pub fn parse_partial_date(text: &str) -> Result<PartialDate, Failure> {
         Some(second) => {
             let second = parse_one_date(second, text)?;
             if second.1 < first.0 {
-                return Err((Code::ReversedRange, format!("date range `{text}` ends before it starts"), "START/END with END on or after START".into()));
+                return Err((
+                    Code::ReversedRange,
+                    format!("date range `{text}` ends before it starts"),
+                    "START/END with END on or after START".into(),
+                ));
             }
             (second.1, first.2.min(second.2))
         }
     };
     if parts.next().is_some() {
-        return Err((Code::BadDate, format!("malformed date `{text}`"), DATE_EXPECTED.into()));
+        return Err((
+            Code::BadDate,
+            format!("malformed date `{text}`"),
+            DATE_EXPECTED.into(),
+        ));
     }
-    Ok(PartialDate { text: text.to_string(), start: first.0, end, precision })
+    Ok(PartialDate {
+        text: text.to_string(),
+        start: first.0,
+        end,
+        precision,
+    })
 }
 
 fn parse_one_date(s: &str, whole: &str) -> Result<(NaiveDate, NaiveDate, Precision), Failure> {
-    let bad = || (Code::BadDate, format!("malformed date `{whole}`"), DATE_EXPECTED.to_string());
+    let bad = || {
+        (
+            Code::BadDate,
+            format!("malformed date `{whole}`"),
+            DATE_EXPECTED.to_string(),
+        )
+    };
     let nums: Vec<&str> = s.split('-').collect();
-    let shape_ok = matches!(nums.as_slice(), [y] if y.len() == 4) || matches!(nums.as_slice(), [y, m] if y.len() == 4 && m.len() == 2) || matches!(nums.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2);
+    let shape_ok = matches!(nums.as_slice(), [y] if y.len() == 4)
+        || matches!(nums.as_slice(), [y, m] if y.len() == 4 && m.len() == 2)
+        || matches!(nums.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2);
     if !shape_ok || !nums.iter().all(|n| n.bytes().all(|b| b.is_ascii_digit())) {
         return Err(bad());
     }
     let n: Vec<u32> = nums.iter().map(|x| x.parse().unwrap()).collect();
-    let impossible = |what: &str| (Code::ImpossibleDate, format!("impossible date `{whole}`: {what}"), "a real calendar date (months 01-12, days that exist in that month)".to_string());
+    let impossible = |what: &str| {
+        (
+            Code::ImpossibleDate,
+            format!("impossible date `{whole}`: {what}"),
+            "a real calendar date (months 01-12, days that exist in that month)".to_string(),
+        )
+    };
     let y = n[0] as i32;
     if n.len() >= 2 && !(1..=12).contains(&n[1]) {
         return Err(impossible(&format!("there is no month {:02}", n[1])));
     }
-    let first_of = |m: u32| NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| impossible("year out of range"));
+    let first_of =
+        |m: u32| NaiveDate::from_ymd_opt(y, m, 1).ok_or_else(|| impossible("year out of range"));
     match n.len() {
-        1 => Ok((first_of(1)?, NaiveDate::from_ymd_opt(y, 12, 31).unwrap(), Precision::Year)),
+        1 => Ok((
+            first_of(1)?,
+            NaiveDate::from_ymd_opt(y, 12, 31).unwrap(),
+            Precision::Year,
+        )),
         2 => {
             let start = first_of(n[1])?;
-            let next = if n[1] == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, n[1] + 1, 1) };
-            Ok((start, next.and_then(|d| d.pred_opt()).ok_or_else(|| impossible("year out of range"))?, Precision::Month))
+            let next = if n[1] == 12 {
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(y, n[1] + 1, 1)
+            };
+            Ok((
+                start,
+                next.and_then(|d| d.pred_opt())
+                    .ok_or_else(|| impossible("year out of range"))?,
+                Precision::Month,
+            ))
         }
         _ => {
-            let d = NaiveDate::from_ymd_opt(y, n[1], n[2]).ok_or_else(|| impossible(&format!("{:04}-{:02} has no day {:02}", y, n[1], n[2])))?;
+            let d = NaiveDate::from_ymd_opt(y, n[1], n[2]).ok_or_else(|| {
+                impossible(&format!("{:04}-{:02} has no day {:02}", y, n[1], n[2]))
+            })?;
             Ok((d, d, Precision::Day))
         }
     }
 }
 
-const AMOUNT_EXPECTED: &str = "a number, or a number with a scale word: \"46 million\", \"1.26 billion\", \"3,500\"";
+const AMOUNT_EXPECTED: &str =
+    "a number, or a number with a scale word: \"46 million\", \"1.26 billion\", \"3,500\"";
 
 /// Parses an amount: a TOML number, or a string such as `46 million`, `1.26 billion`,
 /// `3,500`. Scaling is done in integers so `5.13 billion` is exactly 5130000000.
@@ -70,9 +115,21 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
         RawValue::Int(i) => return Ok(*i as f64),
         RawValue::Float(f) if f.is_finite() => return Ok(*f),
         RawValue::Str(s) => s.trim(),
-        other => return Err((Code::WrongType, format!("{} is not an amount", other.type_name()), AMOUNT_EXPECTED.into())),
+        other => {
+            return Err((
+                Code::WrongType,
+                format!("{} is not an amount", other.type_name()),
+                AMOUNT_EXPECTED.into(),
+            ));
+        }
     };
-    let bad = || (Code::BadNumber, format!("`{s}` is not an amount"), AMOUNT_EXPECTED.to_string());
+    let bad = || {
+        (
+            Code::BadNumber,
+            format!("`{s}` is not an amount"),
+            AMOUNT_EXPECTED.to_string(),
+        )
+    };
     let (num, scale) = match s.rsplit_once(char::is_whitespace) {
         Some((n, w)) => {
             let exp = match w.to_ascii_lowercase().as_str() {
@@ -93,26 +150,55 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
     let (int_part, frac) = num.split_once('.').unwrap_or((num, ""));
     // Thousands separators must group by three: "1,000" yes, "1,00" no.
     let groups: Vec<&str> = int_part.split(',').collect();
-    let grouped_ok = groups.len() == 1 || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    let grouped_ok = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
     let digits = groups.concat();
-    if digits.is_empty() || !grouped_ok || !digits.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || digits.len() + frac.len() > 30 {
+    if digits.is_empty()
+        || !grouped_ok
+        || !digits
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+        || digits.len() + frac.len() > 30
+    {
         return Err(bad());
     }
     let mantissa: i128 = format!("{digits}{frac}").parse().map_err(|_| bad())?;
-    let shift = scale as i32 - frac.len() as i32;
-    let value = if shift >= 0 { (mantissa * 10i128.pow(shift as u32)) as f64 } else { format!("{digits}.{frac}").parse::<f64>().map_err(|_| bad())? * 10f64.powi(scale as i32) };
+    let shift = scale - frac.len() as i32;
+    let value = if shift >= 0 {
+        (mantissa * 10i128.pow(shift as u32)) as f64
+    } else {
+        format!("{digits}.{frac}")
+            .parse::<f64>()
+            .map_err(|_| bad())?
+            * 10f64.powi(scale)
+    };
     Ok(if neg { -value } else { value })
 }
 
 /// Normalises one raw value for `field`.
 pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result<Value, Failure> {
-    let wrong = |what: &str| (Code::WrongType, format!("{} where {what} is expected", raw.type_name()), what.to_string());
+    let wrong = |what: &str| {
+        (
+            Code::WrongType,
+            format!("{} where {what} is expected", raw.type_name()),
+            what.to_string(),
+        )
+    };
     let v = match (field.ftype, field.kind, raw) {
         (_, Kind::PartialDate, RawValue::Str(s)) => Value::PDate(parse_partial_date(s)?),
         (_, Kind::PartialDate, _) => return Err(wrong("a date string such as \"2019-09\"")),
         (FieldType::Number, _, r) => Value::Num(parse_amount(r)?),
         (FieldType::Integer, _, RawValue::Int(i)) => Value::Int(*i),
-        (FieldType::Integer, _, RawValue::Float(f)) => return Err((Code::NotInteger, format!("`{f}` is not a whole number"), "an integer, e.g. 6".into())),
+        (FieldType::Integer, _, RawValue::Float(f)) => {
+            return Err((
+                Code::NotInteger,
+                format!("`{f}` is not a whole number"),
+                "an integer, e.g. 6".into(),
+            ));
+        }
         (FieldType::Integer, _, _) => return Err(wrong("an integer")),
         (FieldType::Boolean, _, RawValue::Bool(b)) => Value::Bool(*b),
         (FieldType::Boolean, _, _) => return Err(wrong("true or false")),
@@ -120,7 +206,13 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         (FieldType::List, _, _) => return Err(wrong("an array of strings")),
         (FieldType::Date, _, RawValue::Str(s)) => match parse_partial_date(s)? {
             p if p.precision == Precision::Day && !s.contains('/') => Value::Date(p.start),
-            _ => return Err((Code::BadDate, format!("`{s}` is not a full date"), "YYYY-MM-DD".into())),
+            _ => {
+                return Err((
+                    Code::BadDate,
+                    format!("`{s}` is not a full date"),
+                    "YYYY-MM-DD".into(),
+                ));
+            }
         },
         (FieldType::Date, _, _) => return Err(wrong("a date string YYYY-MM-DD")),
         (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.clone()),
@@ -131,8 +223,16 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
     {
         let values = &schema.vocabularies[vocab].values;
         let list: Vec<&str> = values.keys().map(String::as_str).collect();
-        let shown = if list.len() > 12 { format!("{} … ({} values)", list[..12].join(", "), list.len()) } else { list.join(", ") };
-        return Err((Code::UnknownCode, format!("`{s}` is not in the `{vocab}` vocabulary"), format!("one of: {shown}{}", suggest(s, list.iter().copied()))));
+        let shown = if list.len() > 12 {
+            format!("{} … ({} values)", list[..12].join(", "), list.len())
+        } else {
+            list.join(", ")
+        };
+        return Err((
+            Code::UnknownCode,
+            format!("`{s}` is not in the `{vocab}` vocabulary"),
+            format!("one of: {shown}{}", suggest(s, list.iter().copied())),
+        ));
     }
     Ok(v)
 }
@@ -147,7 +247,13 @@ pub struct Normalised {
 pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
     let mut problems = vec![];
     let mut fail = |(code, msg, expected): Failure, table: &str, id: &str, field: &str, pos| {
-        problems.push(Problem::new(code, msg).at(ex.loc(pos)).record(table, id).field(field).expected(expected));
+        problems.push(
+            Problem::new(code, msg)
+                .at(ex.loc(pos))
+                .record(table, id)
+                .field(field)
+                .expected(expected),
+        );
     };
     let records = ex
         .records
@@ -168,7 +274,15 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
                     }
                 })
                 .collect();
-            Record { table: r.table, id: r.id.clone(), source: r.source, locator: r.locator.clone(), pos: r.pos, fields, derived: r.derived.clone() }
+            Record {
+                table: r.table,
+                id: r.id.clone(),
+                source: r.source,
+                locator: r.locator.clone(),
+                pos: r.pos,
+                fields,
+                derived: r.derived.clone(),
+            }
         })
         .collect();
     let resolutions = ex
@@ -178,15 +292,34 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
             let t = &schema.tables[r.table];
             let f = &t.fields[r.field];
             match normalise_value(f, &r.value, schema) {
-                Ok(value) => Some(Resolution { table: r.table, id: r.id.clone(), field: r.field, value, reason: r.reason.clone(), pos: r.pos }),
+                Ok(value) => Some(Resolution {
+                    table: r.table,
+                    id: r.id.clone(),
+                    field: r.field,
+                    value,
+                    reason: r.reason.clone(),
+                    pos: r.pos,
+                }),
                 Err(e) => {
-                    fail(e, &t.name, &r.id, f.raw.as_deref().unwrap_or(&f.name), r.pos);
+                    fail(
+                        e,
+                        &t.name,
+                        &r.id,
+                        f.raw.as_deref().unwrap_or(&f.name),
+                        r.pos,
+                    );
                     None
                 }
             }
         })
         .collect();
-    (Normalised { records, resolutions }, problems)
+    (
+        Normalised {
+            records,
+            resolutions,
+        },
+        problems,
+    )
 }
 
 #[cfg(test)]
@@ -200,12 +333,30 @@ mod tests {
 
     #[test]
     fn partial_dates() {
-        assert_eq!(d("2019"), ("2019-01-01".into(), "2019-12-31".into(), Precision::Year));
-        assert_eq!(d("2019-09"), ("2019-09-01".into(), "2019-09-30".into(), Precision::Month));
-        assert_eq!(d("2020-02"), ("2020-02-01".into(), "2020-02-29".into(), Precision::Month));
-        assert_eq!(d("2019-12"), ("2019-12-01".into(), "2019-12-31".into(), Precision::Month));
-        assert_eq!(d("2019-09-07"), ("2019-09-07".into(), "2019-09-07".into(), Precision::Day));
-        assert_eq!(d("2019-03/2019-05"), ("2019-03-01".into(), "2019-05-31".into(), Precision::Month));
+        assert_eq!(
+            d("2019"),
+            ("2019-01-01".into(), "2019-12-31".into(), Precision::Year)
+        );
+        assert_eq!(
+            d("2019-09"),
+            ("2019-09-01".into(), "2019-09-30".into(), Precision::Month)
+        );
+        assert_eq!(
+            d("2020-02"),
+            ("2020-02-01".into(), "2020-02-29".into(), Precision::Month)
+        );
+        assert_eq!(
+            d("2019-12"),
+            ("2019-12-01".into(), "2019-12-31".into(), Precision::Month)
+        );
+        assert_eq!(
+            d("2019-09-07"),
+            ("2019-09-07".into(), "2019-09-07".into(), Precision::Day)
+        );
+        assert_eq!(
+            d("2019-03/2019-05"),
+            ("2019-03-01".into(), "2019-05-31".into(), Precision::Month)
+        );
     }
 
     #[test]
@@ -230,7 +381,15 @@ mod tests {
         assert_eq!(a("0.5"), 0.5);
         assert_eq!(a("-2"), -2.0);
         assert_eq!(parse_amount(&RawValue::Int(6)).unwrap(), 6.0);
-        for bad in ["", "46 millions", "1,00", "4e6", "€46 million", "1.2.3", "NaN"] {
+        for bad in [
+            "",
+            "46 millions",
+            "1,00",
+            "4e6",
+            "€46 million",
+            "1.2.3",
+            "NaN",
+        ] {
             assert!(parse_amount(&RawValue::Str(bad.into())).is_err(), "{bad}");
         }
     }

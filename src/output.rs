@@ -9,21 +9,31 @@ use crate::export::Files;
 use std::path::{Path, PathBuf};
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
     out.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
 pub fn write_atomic(out: &Path, files: &Files) -> Result<(), Problem> {
-    let fail = |what: String, path: &Path| Problem::new(Code::OutputWrite, what).at(Loc::file(path.display().to_string())).expected("a writable output directory (--out DIR); the previous output is unchanged");
+    let fail = |what: String, path: &Path| {
+        Problem::new(Code::OutputWrite, what)
+            .at(Loc::file(path.display().to_string()))
+            .expected("a writable output directory (--out DIR); the previous output is unchanged")
+    };
     let tmp = sibling(out, "tmp");
     let write_all = || -> Result<(), Problem> {
         if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| fail(format!("cannot clear {}: {e}", tmp.display()), &tmp))?;
+            std::fs::remove_dir_all(&tmp)
+                .map_err(|e| fail(format!("cannot clear {}: {e}", tmp.display()), &tmp))?;
         }
         for (rel, bytes) in files {
             let path = tmp.join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).map_err(|e| fail(format!("cannot create directory: {e}"), &path))?;
-            std::fs::write(&path, bytes).map_err(|e| fail(format!("cannot write file: {e}"), &path))?;
+            std::fs::create_dir_all(path.parent().unwrap())
+                .map_err(|e| fail(format!("cannot create directory: {e}"), &path))?;
+            std::fs::write(&path, bytes)
+                .map_err(|e| fail(format!("cannot write file: {e}"), &path))?;
         }
         Ok(())
     };
@@ -35,14 +45,20 @@ pub fn write_atomic(out: &Path, files: &Files) -> Result<(), Problem> {
     let had_old = out.exists();
     if had_old && let Err(e) = std::fs::rename(out, &old) {
         let _ = std::fs::remove_dir_all(&tmp);
-        return Err(fail(format!("cannot move the previous output aside: {e}"), out));
+        return Err(fail(
+            format!("cannot move the previous output aside: {e}"),
+            out,
+        ));
     }
     if let Err(e) = std::fs::rename(&tmp, out) {
         if had_old {
             let _ = std::fs::rename(&old, out);
         }
         let _ = std::fs::remove_dir_all(&tmp);
-        return Err(fail(format!("cannot move the new output into place: {e}"), out));
+        return Err(fail(
+            format!("cannot move the new output into place: {e}"),
+            out,
+        ));
     }
     if had_old {
         let _ = std::fs::remove_dir_all(&old);
@@ -72,12 +88,18 @@ pub fn compare(out: &Path, files: &Files) -> Vec<String> {
     for (rel, bytes) in files {
         match std::fs::read(out.join(rel)) {
             Ok(b) if &b == bytes => {}
-            Ok(_) => diffs.push(format!("{}: differs from a fresh build", out.join(rel).display())),
+            Ok(_) => diffs.push(format!(
+                "{}: differs from a fresh build",
+                out.join(rel).display()
+            )),
             Err(_) => diffs.push(format!("{}: missing", out.join(rel).display())),
         }
     }
     for rel in on_disk.iter().filter(|r| !files.contains_key(*r)) {
-        diffs.push(format!("{}: not produced by the build", out.join(rel).display()));
+        diffs.push(format!(
+            "{}: not produced by the build",
+            out.join(rel).display()
+        ));
     }
     diffs
 }

@@ -26,7 +26,11 @@ pub struct Reconciled {
 
 fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started: Instant) {
     if !quiet {
-        eprintln!("{name:<10} {detail}, {problems} problem{} ({:.1} ms)", if problems == 1 { "" } else { "s" }, started.elapsed().as_secs_f64() * 1e3);
+        eprintln!(
+            "{name:<10} {detail}, {problems} problem{} ({:.1} ms)",
+            if problems == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64() * 1e3
+        );
     }
 }
 
@@ -38,51 +42,121 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
     };
     let t = Instant::now();
     let (ex, problems) = extract::run(opts.raw, schema);
-    stage_line(opts.quiet, "extract", format!("{} files → {} records, {} claims", ex.files.len(), ex.records.len(), ex.claim_count()), problems.len(), t);
+    stage_line(
+        opts.quiet,
+        "extract",
+        format!(
+            "{} files → {} records, {} claims",
+            ex.files.len(),
+            ex.records.len(),
+            ex.claim_count()
+        ),
+        problems.len(),
+        t,
+    );
     if !problems.is_empty() {
         return finish(problems);
     }
 
     let t = Instant::now();
     let (norm, problems) = normalise::run(&ex, schema);
-    stage_line(opts.quiet, "normalise", format!("{} records → {} records", ex.records.len(), norm.records.len()), problems.len(), t);
+    stage_line(
+        opts.quiet,
+        "normalise",
+        format!(
+            "{} records → {} records",
+            ex.records.len(),
+            norm.records.len()
+        ),
+        problems.len(),
+        t,
+    );
     if !problems.is_empty() {
         return finish(problems);
     }
 
     let t = Instant::now();
     let problems = validate::run(&ex, &norm.records, schema, validate::today());
-    stage_line(opts.quiet, "validate", format!("{} records checked", norm.records.len()), problems.len(), t);
+    stage_line(
+        opts.quiet,
+        "validate",
+        format!("{} records checked", norm.records.len()),
+        problems.len(),
+        t,
+    );
     if !problems.is_empty() {
         return finish(problems);
     }
 
     let t = Instant::now();
     let (dataset, stats, problems) = reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
-    stage_line(opts.quiet, "reconcile", format!("{} records → {} rows, conflicts: {} resolved, {} unresolved", stats.records_in, stats.records_out, stats.resolved, stats.unresolved), problems.len(), t);
+    stage_line(
+        opts.quiet,
+        "reconcile",
+        format!(
+            "{} records → {} rows, conflicts: {} resolved, {} unresolved",
+            stats.records_in, stats.records_out, stats.resolved, stats.unresolved
+        ),
+        problems.len(),
+        t,
+    );
     if !problems.is_empty() {
         return finish(problems);
     }
-    Ok(Reconciled { extraction: ex, dataset })
+    Ok(Reconciled {
+        extraction: ex,
+        dataset,
+    })
 }
 
 /// All five stages, rendering the output files in memory.
 pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
     let r = reconcile(schema, opts)?;
     let t = Instant::now();
-    let raw: Vec<(String, &[u8])> = r.extraction.files.iter().map(|f| (f.name.clone(), f.bytes.as_slice())).collect();
+    let raw: Vec<(String, &[u8])> = r
+        .extraction
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.bytes.as_slice()))
+        .collect();
     let hash = export::inputs_hash(&raw, schema);
-    let files = export::run(&r.dataset, schema, &hash, &sources_metadata(&r.dataset, schema));
+    let files = export::run(
+        &r.dataset,
+        schema,
+        &hash,
+        &sources_metadata(&r.dataset, schema),
+    );
     let bytes: usize = files.values().map(Vec::len).sum();
-    stage_line(opts.quiet, "export", format!("{} tables → {} files, {} bytes", r.dataset.tables.len(), files.len(), bytes), 0, t);
+    stage_line(
+        opts.quiet,
+        "export",
+        format!(
+            "{} tables → {} files, {} bytes",
+            r.dataset.tables.len(),
+            files.len(),
+            bytes
+        ),
+        0,
+        t,
+    );
     Ok(files)
 }
 
 /// The `sources` entry of datapackage.json, from the sources table.
 fn sources_metadata(ds: &Dataset, schema: &Schema) -> Vec<serde_json::Value> {
-    let Some(ts) = schema.table("sources") else { return vec![] };
-    let table = ds.tables.iter().find(|t| schema.tables[t.schema].name == "sources").unwrap();
-    let col = |row: &[Value], name: &str| ts.field_index(name).map(|i| row[i].to_string()).unwrap_or_default();
+    let Some(ts) = schema.table("sources") else {
+        return vec![];
+    };
+    let table = ds
+        .tables
+        .iter()
+        .find(|t| schema.tables[t.schema].name == "sources")
+        .unwrap();
+    let col = |row: &[Value], name: &str| {
+        ts.field_index(name)
+            .map(|i| row[i].to_string())
+            .unwrap_or_default()
+    };
     table
         .rows
         .iter()

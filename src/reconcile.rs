@@ -38,9 +38,17 @@ struct Claim<'a> {
     pos: crate::model::Pos,
 }
 
-pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution<Value>], schema: &Schema) -> (Dataset, Stats, Vec<Problem>) {
+pub fn run(
+    ex: &Extraction,
+    records: &[Record<Value>],
+    resolutions: &[Resolution<Value>],
+    schema: &Schema,
+) -> (Dataset, Stats, Vec<Problem>) {
     let mut problems = vec![];
-    let mut stats = Stats { records_in: records.len(), ..Default::default() };
+    let mut stats = Stats {
+        records_in: records.len(),
+        ..Default::default()
+    };
     let source_id = |r: &Record<Value>| ex.sources[r.source as usize].id.as_str();
 
     let mut groups: HashMap<(usize, &str), Vec<&Record<Value>>> = HashMap::new();
@@ -55,7 +63,12 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
         res_index.insert((r.table, r.id.as_str(), r.field), (r, false));
     }
 
-    let mut tables: Vec<Table> = (0..schema.tables.len()).map(|i| Table { schema: i, rows: vec![] }).collect();
+    let mut tables: Vec<Table> = (0..schema.tables.len())
+        .map(|i| Table {
+            schema: i,
+            rows: vec![],
+        })
+        .collect();
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
     let mut provenance: Vec<[Value; 8]> = vec![];
 
@@ -66,7 +79,19 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
         let mut row = vec![Value::Null; t.fields.len()];
         row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.to_string());
         for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
-            let claims: Vec<Claim> = group.iter().flat_map(|r| r.fields.iter().filter(|(i, _, _)| *i == fi).map(move |(_, v, p)| Claim { rec: r, value: v, pos: *p })).collect();
+            let claims: Vec<Claim> = group
+                .iter()
+                .flat_map(|r| {
+                    r.fields
+                        .iter()
+                        .filter(|(i, _, _)| *i == fi)
+                        .map(move |(_, v, p)| Claim {
+                            rec: r,
+                            value: v,
+                            pos: *p,
+                        })
+                })
+                .collect();
             if claims.is_empty() {
                 continue;
             }
@@ -77,8 +102,20 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
             if let Some(r) = resolution
                 && !claims.iter().any(|c| c.value == &r.value)
             {
-                let claimed: Vec<String> = claims.iter().map(|c| format!("`{}` ({})", c.value, source_id(c.rec))).collect();
-                problems.push(Problem::new(Code::UnclaimedResolution, format!("the resolution keeps `{}`, which no source claims", r.value)).at(ex.loc(r.pos)).record(&t.name, key.1).field(f.raw.as_deref().unwrap()).expected(format!("one of the claimed values: {}", claimed.join(", "))));
+                let claimed: Vec<String> = claims
+                    .iter()
+                    .map(|c| format!("`{}` ({})", c.value, source_id(c.rec)))
+                    .collect();
+                problems.push(
+                    Problem::new(
+                        Code::UnclaimedResolution,
+                        format!("the resolution keeps `{}`, which no source claims", r.value),
+                    )
+                    .at(ex.loc(r.pos))
+                    .record(&t.name, key.1)
+                    .field(f.raw.as_deref().unwrap())
+                    .expected(format!("one of the claimed values: {}", claimed.join(", "))),
+                );
                 resolution = None;
             }
             let kept: Option<Value> = match f.merge {
@@ -114,7 +151,10 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
                             .field(f.raw.as_deref().unwrap())
                             .expected(format!("a [[resolution]] with table = \"{}\", id = \"{}\", field = \"{}\", the value to keep and the reason", t.raw_table.as_deref().unwrap_or(&t.name), key.1, f.raw.as_deref().unwrap()));
                         for c in claims.iter().skip(1) {
-                            p = p.note(ex.loc(c.pos), format!("{} says `{}`", source_id(c.rec), c.value));
+                            p = p.note(
+                                ex.loc(c.pos),
+                                format!("{} says `{}`", source_id(c.rec), c.value),
+                            );
                         }
                         problems.push(p);
                         None
@@ -131,7 +171,16 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
                     Some(r) if is_kept && f.merge == Merge::Strict => Value::Str(r.reason.clone()),
                     _ => Value::Null,
                 };
-                provenance.push([Value::Str(t.name.clone()), Value::Str(key.1.to_string()), Value::Str(f.name.clone()), c.value.clone(), Value::Str(source_id(c.rec).to_string()), Value::Str(c.rec.locator.clone()), Value::Bool(is_kept), reason]);
+                provenance.push([
+                    Value::Str(t.name.clone()),
+                    Value::Str(key.1.to_string()),
+                    Value::Str(f.name.clone()),
+                    c.value.clone(),
+                    Value::Str(source_id(c.rec).to_string()),
+                    Value::Str(c.rec.locator.clone()),
+                    Value::Bool(is_kept),
+                    reason,
+                ]);
             }
             row[fi] = kept.unwrap_or(Value::Null);
         }
@@ -143,14 +192,46 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
     for ((ti, id, fi), (r, used)) in res_index {
         if !used {
             let t = &schema.tables[ti];
-            let what = if groups_has(records, ti, id) { format!("no source claims `{}` for {} `{id}`", t.fields[fi].raw.as_deref().unwrap_or_default(), t.raw_table.as_deref().unwrap_or_default()) } else { format!("the resolution names {} `{id}`, which no file defines", t.raw_table.as_deref().unwrap_or_default()) };
-            problems.push(Problem::new(Code::UnknownResolutionTarget, what).at(ex.loc(r.pos)).record(&t.name, id).expected("a resolution for a record and field that sources actually claim"));
+            let what = if groups_has(records, ti, id) {
+                format!(
+                    "no source claims `{}` for {} `{id}`",
+                    t.fields[fi].raw.as_deref().unwrap_or_default(),
+                    t.raw_table.as_deref().unwrap_or_default()
+                )
+            } else {
+                format!(
+                    "the resolution names {} `{id}`, which no file defines",
+                    t.raw_table.as_deref().unwrap_or_default()
+                )
+            };
+            problems.push(
+                Problem::new(Code::UnknownResolutionTarget, what)
+                    .at(ex.loc(r.pos))
+                    .record(&t.name, id)
+                    .expected("a resolution for a record and field that sources actually claim"),
+            );
         }
     }
     if let Some(pi) = prov_schema {
         let pt = &schema.tables[pi];
-        provenance.sort_by(|a, b| (a[0].as_str(), a[1].as_str(), a[2].as_str(), a[4].as_str()).cmp(&(b[0].as_str(), b[1].as_str(), b[2].as_str(), b[4].as_str())));
-        let names = ["table", "record_id", "field", "value", "source_id", "locator", "kept", "resolution"];
+        provenance.sort_by(|a, b| {
+            (a[0].as_str(), a[1].as_str(), a[2].as_str(), a[4].as_str()).cmp(&(
+                b[0].as_str(),
+                b[1].as_str(),
+                b[2].as_str(),
+                b[4].as_str(),
+            ))
+        });
+        let names = [
+            "table",
+            "record_id",
+            "field",
+            "value",
+            "source_id",
+            "locator",
+            "kept",
+            "resolution",
+        ];
         let idx: Vec<Option<usize>> = names.iter().map(|n| pt.field_index(n)).collect();
         tables[pi].rows = provenance
             .into_iter()
@@ -169,7 +250,11 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], resolutions: &[Resolution
             })
             .collect();
     }
-    stats.records_out = tables.iter().filter(|t| Some(t.schema) != prov_schema).map(|t| t.rows.len()).sum();
+    stats.records_out = tables
+        .iter()
+        .filter(|t| Some(t.schema) != prov_schema)
+        .map(|t| t.rows.len())
+        .sum();
     (Dataset { tables }, stats, problems)
 }
 
@@ -179,9 +264,24 @@ fn groups_has(records: &[Record<Value>], table: usize, id: &str) -> bool {
 
 /// The claim whose date lies inside every other claimed date, if the dates nest.
 fn most_precise_nested<'a>(claims: &'a [Claim]) -> Option<&'a Value> {
-    let dates: Vec<&crate::model::PartialDate> = claims.iter().map(|c| if let Value::PDate(d) = c.value { Some(d) } else { None }).collect::<Option<_>>()?;
+    let dates: Vec<&crate::model::PartialDate> = claims
+        .iter()
+        .map(|c| {
+            if let Value::PDate(d) = c.value {
+                Some(d)
+            } else {
+                None
+            }
+        })
+        .collect::<Option<_>>()?;
     let inner = dates.iter().min_by_key(|d| d.end - d.start)?;
-    dates.iter().all(|d| d.contains(inner)).then(|| claims.iter().find(|c| matches!(c.value, Value::PDate(d) if d == *inner)).unwrap().value)
+    dates.iter().all(|d| d.contains(inner)).then(|| {
+        claims
+            .iter()
+            .find(|c| matches!(c.value, Value::PDate(d) if d == *inner))
+            .unwrap()
+            .value
+    })
 }
 
 /// Fills the columns that are computed, not read: date parts, ASCII names, source ids, the
@@ -210,7 +310,11 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
     }
     for (i, f) in t.fields.iter().enumerate() {
         if let (Some(d), Value::Null) = (&f.default, &row[i]) {
-            let off = d.false_when.iter().any(|(col, vals)| t.field_index(col).and_then(|c| row[c].as_str()).is_some_and(|v| vals.iter().any(|x| x == v)));
+            let off = d.false_when.iter().any(|(col, vals)| {
+                t.field_index(col)
+                    .and_then(|c| row[c].as_str())
+                    .is_some_and(|v| vals.iter().any(|x| x == v))
+            });
             row[i] = Value::Bool(!off && d.otherwise);
         }
     }

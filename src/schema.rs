@@ -23,9 +23,14 @@ pub enum FieldType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Derive {
     /// Part of a partial date held in another column.
-    DatePart { from: String, part: DatePart },
+    DatePart {
+        from: String,
+        part: DatePart,
+    },
     /// ASCII transliteration of another column.
-    Ascii { from: String },
+    Ascii {
+        from: String,
+    },
     SourceIds,
     SchemaVersion,
 }
@@ -112,7 +117,8 @@ impl TableSchema {
     }
     /// The id column (read from raw key `id`, or the first primary key column).
     pub fn id_field(&self) -> &Field {
-        self.field(&self.primary_key[0]).expect("primary key names a field")
+        self.field(&self.primary_key[0])
+            .expect("primary key names a field")
     }
 }
 
@@ -136,10 +142,14 @@ impl Schema {
         self.tables.iter().find(|t| t.name == name)
     }
     pub fn raw_table(&self, raw: &str) -> Option<&TableSchema> {
-        self.tables.iter().find(|t| t.raw_table.as_deref() == Some(raw))
+        self.tables
+            .iter()
+            .find(|t| t.raw_table.as_deref() == Some(raw))
     }
     pub fn vocab_contains(&self, vocab: &str, value: &str) -> bool {
-        self.vocabularies.get(vocab).is_some_and(|v| v.values.contains_key(value))
+        self.vocabularies
+            .get(vocab)
+            .is_some_and(|v| v.values.contains_key(value))
     }
 
     /// Loads and checks schema/. Any inconsistency is an error: a wrong schema must never
@@ -149,8 +159,14 @@ impl Schema {
         let mut files = vec![];
         let read = |rel: &str, files: &mut Vec<(String, Vec<u8>)>| -> Result<String, Problem> {
             let path = dir.join(rel);
-            let bytes = std::fs::read(&path).map_err(|e| Problem::new(Code::Schema, format!("cannot read schema file: {e}")).at(Loc::file(path.display().to_string())))?;
-            let text = String::from_utf8(bytes.clone()).map_err(|_| Problem::new(Code::Schema, "schema file is not UTF-8").at(Loc::file(path.display().to_string())))?;
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Problem::new(Code::Schema, format!("cannot read schema file: {e}"))
+                    .at(Loc::file(path.display().to_string()))
+            })?;
+            let text = String::from_utf8(bytes.clone()).map_err(|_| {
+                Problem::new(Code::Schema, "schema file is not UTF-8")
+                    .at(Loc::file(path.display().to_string()))
+            })?;
             files.push((rel.to_string(), bytes));
             Ok(text)
         };
@@ -159,28 +175,57 @@ impl Schema {
             Err(p) => return Err(vec![p]),
         };
         if !is_semver(&version) {
-            problems.push(Problem::new(Code::Schema, format!("schema/VERSION is `{version}`")).at(Loc::file(dir.join("VERSION").display().to_string())).expected("a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0"));
+            problems.push(
+                Problem::new(Code::Schema, format!("schema/VERSION is `{version}`"))
+                    .at(Loc::file(dir.join("VERSION").display().to_string()))
+                    .expected("a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0"),
+            );
         }
-        let vocabularies = match read("vocabularies.json", &mut files).and_then(|t| parse_json(dir, "vocabularies.json", &t)) {
-            Ok(j) => parse_vocabularies(&j).map_err(|m| vec![Problem::new(Code::Schema, m).at(Loc::file(dir.join("vocabularies.json").display().to_string()))])?,
+        let vocabularies = match read("vocabularies.json", &mut files)
+            .and_then(|t| parse_json(dir, "vocabularies.json", &t))
+        {
+            Ok(j) => parse_vocabularies(&j).map_err(|m| {
+                vec![Problem::new(Code::Schema, m).at(Loc::file(
+                    dir.join("vocabularies.json").display().to_string(),
+                ))]
+            })?,
             Err(p) => return Err(vec![p]),
         };
         let mut names: Vec<String> = match std::fs::read_dir(dir.join("tables")) {
-            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect(),
-            Err(e) => return Err(vec![Problem::new(Code::Schema, format!("cannot read schema/tables: {e}")).at(Loc::file(dir.join("tables").display().to_string()))]),
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".json"))
+                .collect(),
+            Err(e) => {
+                return Err(vec![
+                    Problem::new(Code::Schema, format!("cannot read schema/tables: {e}"))
+                        .at(Loc::file(dir.join("tables").display().to_string())),
+                ]);
+            }
         };
         names.sort();
         let mut tables = vec![];
         for name in names {
             let rel = format!("tables/{name}");
             let parsed = read(&rel, &mut files).and_then(|t| parse_json(dir, &rel, &t));
-            match parsed.and_then(|j| parse_table(&j, &vocabularies).map_err(|m| Problem::new(Code::Schema, m).at(Loc::file(dir.join(&rel).display().to_string())))) {
+            match parsed.and_then(|j| {
+                parse_table(&j, &vocabularies).map_err(|m| {
+                    Problem::new(Code::Schema, m)
+                        .at(Loc::file(dir.join(&rel).display().to_string()))
+                })
+            }) {
                 Ok(t) => tables.push(t),
                 Err(p) => problems.push(p),
             }
         }
         if problems.is_empty() {
-            Ok(Schema { version, tables, vocabularies, files })
+            Ok(Schema {
+                version,
+                tables,
+                vocabularies,
+                files,
+            })
         } else {
             Err(problems)
         }
@@ -189,37 +234,78 @@ impl Schema {
 
 pub fn is_semver(v: &str) -> bool {
     let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')))
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        })
 }
 
 fn parse_json(dir: &Path, rel: &str, text: &str) -> Result<Json, Problem> {
     serde_json::from_str(text).map_err(|e| {
         let path = dir.join(rel).display().to_string();
-        let offset = text.lines().take(e.line().saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>() + e.column().saturating_sub(1);
-        Problem::new(Code::Schema, format!("invalid JSON: {e}")).at(Loc::at(&path, text, offset..offset + 1))
+        let offset = text
+            .lines()
+            .take(e.line().saturating_sub(1))
+            .map(|l| l.len() + 1)
+            .sum::<usize>()
+            + e.column().saturating_sub(1);
+        Problem::new(Code::Schema, format!("invalid JSON: {e}")).at(Loc::at(
+            &path,
+            text,
+            offset..offset + 1,
+        ))
     })
 }
 
 fn parse_vocabularies(j: &Json) -> Result<BTreeMap<String, Vocabulary>, String> {
-    let obj = j.as_object().ok_or("vocabularies.json must be an object of vocabularies")?;
+    let obj = j
+        .as_object()
+        .ok_or("vocabularies.json must be an object of vocabularies")?;
     obj.iter()
         .map(|(name, v)| {
-            let values = v["values"].as_object().ok_or(format!("vocabulary `{name}` needs an object `values`"))?;
-            let values = values.iter().map(|(k, d)| (k.clone(), d.as_str().unwrap_or_default().to_string())).collect();
-            Ok((name.clone(), Vocabulary { description: v["description"].as_str().unwrap_or_default().to_string(), values }))
+            let values = v["values"]
+                .as_object()
+                .ok_or(format!("vocabulary `{name}` needs an object `values`"))?;
+            let values = values
+                .iter()
+                .map(|(k, d)| (k.clone(), d.as_str().unwrap_or_default().to_string()))
+                .collect();
+            Ok((
+                name.clone(),
+                Vocabulary {
+                    description: v["description"].as_str().unwrap_or_default().to_string(),
+                    values,
+                },
+            ))
         })
         .collect()
 }
 
-fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<TableSchema, String> {
-    let name = j["name"].as_str().ok_or("table schema needs a `name`")?.to_string();
+fn parse_table(
+    j: &Json,
+    vocabularies: &BTreeMap<String, Vocabulary>,
+) -> Result<TableSchema, String> {
+    let name = j["name"]
+        .as_str()
+        .ok_or("table schema needs a `name`")?
+        .to_string();
     let primary_key: Vec<String> = match &j["primaryKey"] {
         Json::String(s) => vec![s.clone()],
-        Json::Array(a) => a.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        Json::Array(a) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
         _ => return Err(format!("table `{name}` needs a `primaryKey`")),
     };
-    let fields = j["fields"].as_array().ok_or(format!("table `{name}` needs `fields`"))?;
-    let fields = fields.iter().map(|f| parse_field(f, &name, vocabularies)).collect::<Result<Vec<_>, _>>()?;
+    let fields = j["fields"]
+        .as_array()
+        .ok_or(format!("table `{name}` needs `fields`"))?;
+    let fields = fields
+        .iter()
+        .map(|f| parse_field(f, &name, vocabularies))
+        .collect::<Result<Vec<_>, _>>()?;
     for k in &primary_key {
         if !fields.iter().any(|f| &f.name == k) {
             return Err(format!("table `{name}`: primaryKey `{k}` is not a field"));
@@ -229,14 +315,30 @@ fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<
         if let Some(Derive::DatePart { from, .. } | Derive::Ascii { from }) = &f.derive
             && !fields.iter().any(|g| &g.name == from)
         {
-            return Err(format!("table `{name}`: field `{}` derives from unknown field `{from}`", f.name));
+            return Err(format!(
+                "table `{name}`: field `{}` derives from unknown field `{from}`",
+                f.name
+            ));
         }
     }
-    Ok(TableSchema { name, raw_table: j["x-raw-table"].as_str().map(String::from), primary_key, fields, json: j.clone() })
+    Ok(TableSchema {
+        name,
+        raw_table: j["x-raw-table"].as_str().map(String::from),
+        primary_key,
+        fields,
+        json: j.clone(),
+    })
 }
 
-fn parse_field(f: &Json, table: &str, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<Field, String> {
-    let name = f["name"].as_str().ok_or(format!("table `{table}`: a field has no `name`"))?.to_string();
+fn parse_field(
+    f: &Json,
+    table: &str,
+    vocabularies: &BTreeMap<String, Vocabulary>,
+) -> Result<Field, String> {
+    let name = f["name"]
+        .as_str()
+        .ok_or(format!("table `{table}`: a field has no `name`"))?
+        .to_string();
     let ctx = |m: &str| format!("table `{table}`, field `{name}`: {m}");
     let ftype = match f["type"].as_str() {
         Some("string") => FieldType::String,
@@ -245,11 +347,17 @@ fn parse_field(f: &Json, table: &str, vocabularies: &BTreeMap<String, Vocabulary
         Some("boolean") => FieldType::Boolean,
         Some("date") => FieldType::Date,
         Some("list") => FieldType::List,
-        other => return Err(ctx(&format!("unsupported type {other:?}; expected string, integer, number, boolean, date or list"))),
+        other => {
+            return Err(ctx(&format!(
+                "unsupported type {other:?}; expected string, integer, number, boolean, date or list"
+            )));
+        }
     };
     let c = &f["constraints"];
     let pattern = match c["pattern"].as_str() {
-        Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| ctx(&format!("bad pattern: {e}")))?),
+        Some(p) => {
+            Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| ctx(&format!("bad pattern: {e}")))?)
+        }
         None => None,
     };
     let vocabulary = f["x-vocabulary"].as_str().map(String::from);
@@ -263,10 +371,22 @@ fn parse_field(f: &Json, table: &str, vocabularies: &BTreeMap<String, Vocabulary
         d => {
             let from = d["from"].as_str().map(String::from);
             Some(match (d["part"].as_str(), from) {
-                (Some("start"), Some(from)) => Derive::DatePart { from, part: DatePart::Start },
-                (Some("end"), Some(from)) => Derive::DatePart { from, part: DatePart::End },
-                (Some("precision"), Some(from)) => Derive::DatePart { from, part: DatePart::Precision },
-                (Some("year"), Some(from)) => Derive::DatePart { from, part: DatePart::Year },
+                (Some("start"), Some(from)) => Derive::DatePart {
+                    from,
+                    part: DatePart::Start,
+                },
+                (Some("end"), Some(from)) => Derive::DatePart {
+                    from,
+                    part: DatePart::End,
+                },
+                (Some("precision"), Some(from)) => Derive::DatePart {
+                    from,
+                    part: DatePart::Precision,
+                },
+                (Some("year"), Some(from)) => Derive::DatePart {
+                    from,
+                    part: DatePart::Year,
+                },
                 (Some("ascii"), Some(from)) => Derive::Ascii { from },
                 (Some("source_ids"), _) => Derive::SourceIds,
                 (Some("schema_version"), _) => Derive::SchemaVersion,
@@ -278,7 +398,11 @@ fn parse_field(f: &Json, table: &str, vocabularies: &BTreeMap<String, Vocabulary
         None | Some("strict") => Merge::Strict,
         Some("first") => Merge::First,
         Some("union") => Merge::Union,
-        Some(m) => return Err(ctx(&format!("unknown x-merge `{m}`; expected strict, first or union"))),
+        Some(m) => {
+            return Err(ctx(&format!(
+                "unknown x-merge `{m}`; expected strict, first or union"
+            )));
+        }
     };
     let kind = match f["x-kind"].as_str() {
         None => Kind::Plain,
@@ -289,7 +413,23 @@ fn parse_field(f: &Json, table: &str, vocabularies: &BTreeMap<String, Vocabulary
     let default = match &f["x-default"] {
         Json::Null => None,
         d => Some(Default {
-            false_when: d["false_when"].as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(String::from)).collect())).collect()).unwrap_or_default(),
+            false_when: d["false_when"]
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_array()
+                                    .into_iter()
+                                    .flatten()
+                                    .filter_map(|x| x.as_str().map(String::from))
+                                    .collect(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             otherwise: d["otherwise"].as_bool().unwrap_or(true),
         }),
     };
@@ -328,7 +468,12 @@ mod tests {
 
     #[test]
     fn repository_schema_loads() {
-        let s = Schema::load(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema").as_path()).unwrap();
+        let s = Schema::load(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schema")
+                .as_path(),
+        )
+        .unwrap();
         assert_eq!(s.tables.len(), 7);
         let deals = s.table("deals").unwrap();
         assert_eq!(deals.raw_field("amount").unwrap().kind, Kind::Amount);

@@ -16,16 +16,25 @@ pub fn today() -> NaiveDate {
     {
         return d;
     }
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(secs / 86_400)
 }
 
-pub fn run(ex: &Extraction, records: &[Record<Value>], schema: &Schema, today: NaiveDate) -> Vec<Problem> {
+pub fn run(
+    ex: &Extraction,
+    records: &[Record<Value>],
+    schema: &Schema,
+    today: NaiveDate,
+) -> Vec<Problem> {
     let mut problems = vec![];
     // Ids of every table, for reference checks.
     let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     for r in records {
-        ids.entry(schema.tables[r.table].name.as_str()).or_default().insert(r.id.as_str());
+        ids.entry(schema.tables[r.table].name.as_str())
+            .or_default()
+            .insert(r.id.as_str());
     }
     let mut seen: HashMap<(u32, usize, &str), &Record<Value>> = HashMap::new();
     for r in records {
@@ -33,29 +42,73 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], schema: &Schema, today: N
         let id_field = t.id_field();
         let problem = |code, msg: String| Problem::new(code, msg).record(&t.name, &r.id);
         if let Some(first) = seen.insert((r.source, r.table, r.id.as_str()), r) {
-            problems.push(problem(Code::DuplicateId, format!("`{}` is defined twice in this file", r.id)).at(ex.loc(r.pos)).note(ex.loc(first.pos), "first defined here").expected("one entry per id in a file; merge the two entries"));
+            problems.push(
+                problem(
+                    Code::DuplicateId,
+                    format!("`{}` is defined twice in this file", r.id),
+                )
+                .at(ex.loc(r.pos))
+                .note(ex.loc(first.pos), "first defined here")
+                .expected("one entry per id in a file; merge the two entries"),
+            );
         }
         if let Some(p) = &id_field.pattern
             && !p.is_match(&r.id)
         {
-            problems.push(problem(Code::Pattern, format!("id `{}` is not a lowercase slug", r.id)).at(ex.loc(r.pos)).field(&id_field.name).expected(format!("a value matching {}", id_field.json["constraints"]["pattern"].as_str().unwrap_or_default())));
+            problems.push(
+                problem(
+                    Code::Pattern,
+                    format!("id `{}` is not a lowercase slug", r.id),
+                )
+                .at(ex.loc(r.pos))
+                .field(&id_field.name)
+                .expected(format!(
+                    "a value matching {}",
+                    id_field.json["constraints"]["pattern"]
+                        .as_str()
+                        .unwrap_or_default()
+                )),
+            );
         }
-        for f in t.fields.iter().filter(|f| f.required && f.raw.is_some() && f.default.is_none() && f.name != id_field.name) {
+        for f in t.fields.iter().filter(|f| {
+            f.required && f.raw.is_some() && f.default.is_none() && f.name != id_field.name
+        }) {
             let fi = t.field_index(&f.name).unwrap();
             if !r.fields.iter().any(|(i, _, _)| *i == fi) {
                 let raw = f.raw.as_deref().unwrap();
-                problems.push(problem(Code::Required, format!("required field `{raw}` is missing")).at(ex.loc(r.pos)).field(raw).expected(format!("{raw} = … ({})", f.description)));
+                problems.push(
+                    problem(Code::Required, format!("required field `{raw}` is missing"))
+                        .at(ex.loc(r.pos))
+                        .field(raw)
+                        .expected(format!("{raw} = … ({})", f.description)),
+                );
             }
         }
-        let percent = r.fields.iter().any(|(i, v, _)| t.fields[*i].vocabulary.as_deref() == Some("units") && v.as_str() == Some("percent"));
+        let percent = r.fields.iter().any(|(i, v, _)| {
+            t.fields[*i].vocabulary.as_deref() == Some("units") && v.as_str() == Some("percent")
+        });
         for (fi, v, pos) in &r.fields {
             let f = &t.fields[*fi];
             let name = f.raw.as_deref().unwrap_or(&f.name);
-            let at = |code, msg: String, expected: String| problem(code, msg).at(ex.loc(*pos)).field(name).expected(expected);
+            let at = |code, msg: String, expected: String| {
+                problem(code, msg)
+                    .at(ex.loc(*pos))
+                    .field(name)
+                    .expected(expected)
+            };
             if let (Some(p), Value::Str(s)) = (&f.pattern, v)
                 && !p.is_match(s)
             {
-                problems.push(at(Code::Pattern, format!("`{s}` does not match the pattern of `{name}`"), format!("a value matching {}", f.json["constraints"]["pattern"].as_str().unwrap_or_default())));
+                problems.push(at(
+                    Code::Pattern,
+                    format!("`{s}` does not match the pattern of `{name}`"),
+                    format!(
+                        "a value matching {}",
+                        f.json["constraints"]["pattern"]
+                            .as_str()
+                            .unwrap_or_default()
+                    ),
+                ));
             }
             let n = match v {
                 Value::Num(n) => Some(*n),
@@ -63,25 +116,40 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], schema: &Schema, today: N
                 _ => None,
             };
             if let Some(n) = n {
-                let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() { (Some(0.0f64), Some(100.0f64)) } else { (f.minimum, f.maximum) };
+                let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() {
+                    (Some(0.0f64), Some(100.0f64))
+                } else {
+                    (f.minimum, f.maximum)
+                };
                 let lo = match (lo, f.minimum) {
                     (Some(a), Some(b)) => Some(a.max(b)),
                     (a, b) => a.or(b),
                 };
                 if lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi) {
                     let range = match (lo, hi) {
-                        (Some(lo), Some(hi)) => format!("a value from {lo} to {hi}{}", if percent { " (percent)" } else { "" }),
+                        (Some(lo), Some(hi)) => format!(
+                            "a value from {lo} to {hi}{}",
+                            if percent { " (percent)" } else { "" }
+                        ),
                         (Some(lo), None) => format!("a value of at least {lo}"),
                         (None, Some(hi)) => format!("a value of at most {hi}"),
                         _ => unreachable!(),
                     };
-                    problems.push(at(Code::OutOfRange, format!("{name} = {n} is out of range"), range));
+                    problems.push(at(
+                        Code::OutOfRange,
+                        format!("{name} = {n} is out of range"),
+                        range,
+                    ));
                 }
             }
             if let Value::PDate(d) = v
                 && d.start > today
             {
-                problems.push(at(Code::FutureDate, format!("date `{}` is in the future", d.text), format!("a date on or before {today}")));
+                problems.push(at(
+                    Code::FutureDate,
+                    format!("date `{}` is in the future", d.text),
+                    format!("a date on or before {today}"),
+                ));
             }
             if let Some(target) = &f.reference {
                 let items: Vec<&str> = match v {
@@ -91,7 +159,17 @@ pub fn run(ex: &Extraction, records: &[Record<Value>], schema: &Schema, today: N
                 };
                 for item in items {
                     if !ids.get(target.as_str()).is_some_and(|s| s.contains(item)) {
-                        problems.push(at(Code::UnknownReference, format!("`{item}` is not a known id in {target}"), format!("an id defined in some [[{}]] of raw/", schema.table(target).and_then(|t| t.raw_table.clone()).unwrap_or_else(|| target.clone()))));
+                        problems.push(at(
+                            Code::UnknownReference,
+                            format!("`{item}` is not a known id in {target}"),
+                            format!(
+                                "an id defined in some [[{}]] of raw/",
+                                schema
+                                    .table(target)
+                                    .and_then(|t| t.raw_table.clone())
+                                    .unwrap_or_else(|| target.clone())
+                            ),
+                        ));
                     }
                 }
             }

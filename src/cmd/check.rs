@@ -14,7 +14,11 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
         return Err(c.fail(problems));
     }
     if !c.quiet {
-        eprintln!("ok: {} is up to date ({} files)", c.out.display(), files.len());
+        eprintln!(
+            "ok: {} is up to date ({} files)",
+            c.out.display(),
+            files.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

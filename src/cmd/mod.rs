@@ -58,7 +58,10 @@ pub struct Common {
 
 impl Common {
     pub fn options(&self) -> crate::pipeline::Options<'_> {
-        crate::pipeline::Options { raw: &self.raw, quiet: self.quiet }
+        crate::pipeline::Options {
+            raw: &self.raw,
+            quiet: self.quiet,
+        }
     }
     pub fn load_schema(&self) -> Result<Schema, ExitCode> {
         Schema::load(&self.schema).map_err(|p| self.fail(p))

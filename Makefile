@@ -1,0 +1,33 @@
+# pillars — `make` builds the binary and the dataset; `make test` runs every test.
+CARGO   ?= cargo
+BIN     := target/release/pillars
+SOURCES ?= ../shared/sources
+SRC     := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+INPUTS  := $(wildcard raw/*.toml) $(shell find schema -type f)
+
+.PHONY: all dataset test test-rust lint check verify clean
+
+all: dataset
+
+$(BIN): $(SRC)
+	$(CARGO) build --release --locked
+
+# output/ is rebuilt only when an input or the binary changed.
+dataset: output/manifest.json
+output/manifest.json: $(BIN) $(INPUTS)
+	$(BIN) build
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --locked --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --release --locked
+
+check: $(BIN)
+	$(BIN) check
+
+test: lint test-rust check
+
+clean:
+	$(CARGO) clean

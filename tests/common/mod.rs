@@ -1,0 +1,121 @@
+//! `Workdir`: runs the real `pillars` binary in a fresh directory (after xsv's test helper).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+pub struct Workdir {
+    pub dir: PathBuf,
+}
+
+impl Workdir {
+    /// A fresh directory holding a copy of the repository's schema/ and an empty raw/.
+    pub fn new(name: &str) -> Workdir {
+        let dir = Path::new(ROOT)
+            .join("target")
+            .join("test-workdirs")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("raw")).unwrap();
+        copy_dir(&Path::new(ROOT).join("schema"), &dir.join("schema"));
+        Workdir { dir }
+    }
+
+    /// Like `new`, with the raw files of a fixture in tests/fixtures/NAME/raw.
+    pub fn fixture(name: &str, fixture: &str) -> Workdir {
+        let wd = Workdir::new(name);
+        copy_dir(
+            &Path::new(ROOT)
+                .join("tests/fixtures")
+                .join(fixture)
+                .join("raw"),
+            &wd.dir.join("raw"),
+        );
+        wd
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn read_string(&self, rel: &str) -> String {
+        String::from_utf8(self.read(rel)).unwrap()
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pillars"));
+        c.args(args)
+            .current_dir(&self.dir)
+            .env("PILLARS_TODAY", "2026-01-01");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and asserts success; returns stderr.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "pillars {args:?} failed:\n{err}");
+        err
+    }
+
+    /// Runs and asserts failure with exit code 1; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "pillars {args:?} should fail with 1:\n{err}"
+        );
+        err
+    }
+
+    /// Every file under `rel`, path → bytes, for byte-for-byte comparisons.
+    pub fn snapshot(&self, rel: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        snapshot(&self.path(rel), &self.path(rel), &mut out);
+        out
+    }
+}
+
+fn snapshot(dir: &Path, base: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            snapshot(&p, base, out);
+        } else {
+            out.insert(
+                p.strip_prefix(base).unwrap().display().to_string(),
+                std::fs::read(&p).unwrap(),
+            );
+        }
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
