@@ -5,7 +5,7 @@ SOURCES ?= ../shared/sources
 SRC     := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 INPUTS  := $(wildcard raw/*.toml) $(shell find schema -type f)
 
-.PHONY: all dataset test test-rust lint check verify clean
+.PHONY: all dataset test test-rust lint check verify clean venv
 
 all: dataset
 
@@ -28,6 +28,16 @@ check: $(BIN)
 	$(BIN) check
 
 test: lint test-rust check
+
+# Python tools (pandas, polars, DuckDB, frictionless, openpyxl) in a local virtual environment.
+VENV := .venv
+PY   := $(VENV)/bin/python
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
 
 clean:
 	$(CARGO) clean
