@@ -44,6 +44,8 @@ pub enum Code {
     SchemaVersion,
     OutputStale,
     Evidence,
+    // verify
+    MissingDocument,
 }
 
 impl Code {
@@ -82,6 +84,7 @@ impl Code {
             SchemaVersion => "E0602",
             OutputStale => "E0701",
             Evidence => "E0801",
+            MissingDocument => "E0802",
         }
     }
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod build;
 mod check;
 mod validate;
+mod verify;
 
 /// Build the pillars dataset from hand-annotated extraction files.
 ///
@@ -34,6 +35,28 @@ pub enum Command {
     Validate(Common),
     /// Rebuild in memory and fail, naming the files, if the output directory differs.
     Check(Common),
+    /// Check that every number and year of every record is in the document it cites.
+    ///
+    /// Reads each extraction file's [source] `file` from --sources DIR and looks for every
+    /// numeric field, every year of a date or period, and every number written in free text
+    /// (title, description, location, occasion, item, role, name) among the figures the
+    /// document states ("$1.26 billion", "€46-million", "1,000", "nine", "4%", "two-thirds").
+    /// Fields marked `derived = { field = "reason" }` are accepted and counted. Any other
+    /// mismatch is printed with file:line:col, record and field, and the exit code is 1.
+    Verify(VerifyArgs),
+}
+
+/// Options of `pillars verify`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// Directory holding the source documents (e.g. ../shared/sources).
+    #[arg(long, value_name = "DIR")]
+    pub sources: PathBuf,
+    /// Also list every derived figure the check accepted, with its reason.
+    #[arg(long)]
+    pub show_derived: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Options shared by every command that reads the inputs.
@@ -78,6 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(c) => build::run(&c),
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
+        Command::Verify(v) => verify::run(&v),
     };
     result.unwrap_or_else(|code| code)
 }
