@@ -58,7 +58,7 @@ static DIGITS: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SCALE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:[ \u{a0}]?-?[ \u{a0}]?(trillion|billion|million|thousand)\b|(bn|mn|tn|m|k)\b)",
+        r"(?i)^(?:[ \t\r\n\u{a0}]{0,3}-?[ \t\r\n\u{a0}]{0,3}(trillion|billion|million|thousand)\b|(bn|mn|tn|m|k)\b)",
     )
     .expect("valid regex")
 });
@@ -89,8 +89,8 @@ fn scaled(num: &str, scale: u32) -> Option<f64> {
 /// The readings of a run of digits and separators, as plain numbers (`"1,000"` → 1000;
 /// `"1.26"` → 1.26). `strict` gives only the standard reading (comma groups thousands, dot is
 /// the decimal point); otherwise alternative readings are added (`"1.000"` → also 1000,
-/// `"4,5"` → also 4.5) and every separated part on its own (`"1999.119"`, a year followed by
-/// a footnote number, → also 1999 and 119).
+/// `"4,5"` → also 4.5) and, after a year, every separated part on its own (`"1999.119"`, a
+/// year followed by a footnote number, → also 1999 and 119).
 fn readings(run: &str, strict: bool) -> Vec<String> {
     let norm: String = run
         .chars()
@@ -133,7 +133,10 @@ fn readings(run: &str, strict: bool) -> Vec<String> {
         [','] if !strict => out.push(norm.replace(',', ".")),
         _ => {}
     }
-    if !strict || out.is_empty() {
+    // Parts on their own: when no standard reading exists ("2019,2020"), or leniently when a
+    // year is glued to a footnote number ("1999.119").
+    let year_first = parts[0].len() == 4 && matches!(&parts[0][..2], "19" | "20");
+    if out.is_empty() || (!strict && year_first && seps.len() == 1) {
         for p in &parts {
             if !p.is_empty() && !out.iter().any(|o| o == p) {
                 out.push(p.to_string());
@@ -205,6 +208,7 @@ pub fn mentions(text: &str) -> Vec<Mention> {
             .captures(&text[m.end()..])
             .and_then(|c| c.get(1).or(c.get(2)).map(|w| (w.as_str(), c[0].len())))
             .and_then(|(w, len)| scale_of(w).map(|s| (s, len)));
+        let standard = readings(m.as_str(), true);
         for r in readings(m.as_str(), false) {
             if let Some(v) = scaled(&r, 0) {
                 out.push(Mention {
@@ -215,6 +219,7 @@ pub fn mentions(text: &str) -> Vec<Mention> {
                 });
             }
             if let Some((s, len)) = scale
+                && standard.first() == Some(&r)
                 && let Some(v) = scaled(&r, s)
             {
                 out.push(Mention {
@@ -227,10 +232,19 @@ pub fn mentions(text: &str) -> Vec<Mention> {
         }
     }
     // Numbers and fractions in words.
-    let words: Vec<(String, usize, usize)> = WORD
-        .find_iter(text)
-        .map(|m| (m.as_str().to_ascii_lowercase(), m.start(), m.end()))
-        .collect();
+    let mut words: Vec<(String, usize, usize)> = vec![];
+    for m in WORD.find_iter(text) {
+        // A word not joined to the previous one by spaces or a hyphen starts a new phrase:
+        // "a 150 million" is not "a million".
+        if let Some(prev) = words.last()
+            && !text[prev.2..m.start()]
+                .chars()
+                .all(|c| c.is_whitespace() || c == '-')
+        {
+            words.push((String::from("|"), prev.2, m.start()));
+        }
+        words.push((m.as_str().to_ascii_lowercase(), m.start(), m.end()));
+    }
     let mut i = 0;
     while i < words.len() {
         let (w, start, _) = &words[i];
@@ -343,7 +357,15 @@ pub fn text_figures(text: &str) -> Vec<TextFigure> {
     for m in DIGITS.find_iter(text) {
         let (s, e) = (m.start(), m.end());
         let before_letter = s > 0 && is_alpha(s - 1);
-        let before_hyphen_name = s > 1 && bytes[s - 1] == b'-' && is_alpha(s - 2);
+        // `CH-92A`, `FK-3`, `MiG-29` are names; `end-2020`, `mid-2019` are not.
+        let before_hyphen_name = s > 1 && bytes[s - 1] == b'-' && is_alpha(s - 2) && {
+            let word_start = text[..s - 1]
+                .rfind(|c: char| !c.is_ascii_alphabetic())
+                .map_or(0, |i| i + 1);
+            text[word_start..s - 1]
+                .chars()
+                .any(|c| c.is_ascii_uppercase())
+        };
         let after_letter = is_alpha(e) && !number_suffix(&text[e..]);
         if before_letter || before_hyphen_name || after_letter {
             let mut a = s;
@@ -694,6 +716,7 @@ mod tests {
         assert!(has("up 4% on the year", 4.0));
         assert!(has("over 70 per cent", 70.0));
         assert!(has("5.13 billion", 5_130_000_000.0));
+        assert!(has("around €185 \nmillion, and", 185_000_000.0));
         // The bare number counts too.
         assert!(has("$1.26 billion", 1.26));
         assert!(!has("$1.26 billion", 126_000_000.0));
@@ -702,7 +725,11 @@ mod tests {
 
     #[test]
     fn separators() {
-        assert_eq!(values("1,000,000"), vec![0.0, 1.0, 1_000_000.0]);
+        assert_eq!(values("1,000,000"), vec![1_000_000.0]);
+        // A decimal is not also its integer part, and the scale applies to the whole number.
+        assert!(!has("1.21 billion", 1_000_000_000.0));
+        assert!(!has("9.8 million", 9.0));
+        assert!(!has("a 150 million loan", 1_000_000.0));
         // Continental thousands and decimal comma are accepted leniently.
         assert!(has("1.000 soldiers", 1000.0));
         assert!(has("4,5 posto", 4.5));
@@ -782,7 +809,15 @@ mod tests {
                 },
             ]
         );
-        // Decades, ordinals and suffixes are numbers, not names.
+        // Decades, ordinals, suffixes and lowercase prefixes are numbers, not names.
+        assert!(matches!(
+            text_figures("by end-2020")[0],
+            TextFigure::Number { value: 2020.0, .. }
+        ));
+        assert!(matches!(
+            text_figures("MiG-29 jets")[0],
+            TextFigure::Designation { .. }
+        ));
         assert!(matches!(
             text_figures("the 2010s")[0],
             TextFigure::Number { value: 2010.0, .. }
