@@ -117,11 +117,7 @@ fn readings(run: &str, strict: bool) -> Vec<String> {
             }
         }
         s if s.iter().all(|&c| c == ',' || c == ' ') && grouped(&parts) => out.push(parts.concat()),
-        s if s.iter().all(|&c| c == '.') && grouped(&parts) => {
-            if !strict {
-                out.push(parts.concat())
-            }
-        }
+        s if !strict && s.iter().all(|&c| c == '.') && grouped(&parts) => out.push(parts.concat()),
         [.., last] if s_has_both(&seps) => {
             // 1,234.5 (standard) or 1.234,5 (continental, lenient only).
             let (int, frac) = norm.rsplit_once(*last).unwrap();
@@ -268,10 +264,11 @@ pub fn mentions(text: &str) -> Vec<Mention> {
         };
         if let Some((v, n)) = fraction {
             push(&mut out, v, true, words[i + n - 1].2);
-            if w == "half" && next(1) == Some("a") {
-                if let Some(s) = next(2).and_then(scale_of).filter(|s| *s >= 3) {
-                    push(&mut out, 0.5 * 10f64.powi(s as i32), false, words[i + 2].2);
-                }
+            if w == "half"
+                && next(1) == Some("a")
+                && let Some(s) = next(2).and_then(scale_of).filter(|s| *s >= 3)
+            {
+                push(&mut out, 0.5 * 10f64.powi(s as i32), false, words[i + 2].2);
             }
         }
         if let Some(k) = ORDINALS.iter().position(|o| o == w) {
