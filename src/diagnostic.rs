@@ -46,6 +46,7 @@ pub enum Code {
     Evidence,
     // verify
     MissingDocument,
+    CopiedText,
 }
 
 impl Code {
@@ -85,6 +86,7 @@ impl Code {
             OutputStale => "E0701",
             Evidence => "E0801",
             MissingDocument => "E0802",
+            CopiedText => "E0803",
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::model::{Pos, Record, Value};
 use crate::normalise::parse_amount;
 use crate::schema::{FieldType, Kind, Merge, Schema};
 use regex::Regex;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -409,6 +409,27 @@ pub struct Document {
     /// Lowercased text with every dash as `-`, for designations.
     folded: String,
     mentions: Vec<Mention>,
+    /// Hashes of every run of `COPY_WINDOW` consecutive words, to catch copied sentences.
+    shingles: HashSet<u64>,
+}
+
+/// Free text sharing this many consecutive words with its document is treated as copied:
+/// long enough that names and official titles do not trigger it, short enough to catch a
+/// sentence taken over with small edits.
+pub const COPY_WINDOW: usize = 10;
+
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn shingle(words: &[String]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    words.hash(&mut h);
+    h.finish()
 }
 
 fn fold(s: &str) -> String {
@@ -427,7 +448,15 @@ impl Document {
             text: text.to_string(),
             folded: fold(text),
             mentions: mentions(text),
+            shingles: words(text).windows(COPY_WINDOW).map(shingle).collect(),
         }
+    }
+    /// The first run of `COPY_WINDOW` words of `s` that also stands in the document.
+    pub fn copied_words(&self, s: &str) -> Option<String> {
+        words(s)
+            .windows(COPY_WINDOW)
+            .find(|w| self.shingles.contains(&shingle(w)))
+            .map(|w| w.join(" "))
     }
     /// True when the document states `v`.
     pub fn has(&self, v: f64) -> bool {
@@ -476,6 +505,8 @@ pub struct Stats {
     pub in_text: usize,
     pub derived: usize,
     pub mismatches: usize,
+    /// Free-text fields that copy a run of words from their document.
+    pub copied: usize,
 }
 
 /// A derived field the check accepted: file:line, record, field, reason.
@@ -622,6 +653,19 @@ pub fn run(
                     }
                 }
                 _ => {}
+            }
+            // Names and official titles (`name`, `role`) are designations, quoted by nature.
+            if let (Value::Str(s), true) = (value, free_text && !["name", "role"].contains(&fname))
+                && let Some(run) = doc.copied_words(s)
+            {
+                stats.copied += 1;
+                problems.push(
+                    Problem::new(Code::CopiedText, format!("`{fname}` repeats {COPY_WINDOW} or more consecutive words of {}: \"{run}\"", doc.name))
+                        .at(ex.loc(*pos))
+                        .record(&t.name, &r.id)
+                        .field(fname)
+                        .expected("the annotator's own words: the documents are copyrighted; keep the facts and names, rephrase the rest"),
+                );
             }
             if figures.is_empty() {
                 continue;

@@ -109,3 +109,33 @@ fn a_missing_sources_dir_or_document_is_a_clear_error() {
     assert!(err.contains("cannot read the cited document"), "{err}");
     assert!(err.contains("raw/doc.toml:3:"), "{err}");
 }
+
+#[test]
+fn free_text_copied_from_the_document_fails() {
+    // Ten consecutive words of DOC, line 4, reused in a description.
+    let copied = GOOD.replace(
+        "description = \"About 1,000 cameras and the FK-3 system; end-2018 pledge\"",
+        "description = \"Some 1,000 cameras were installed, and nine drones were delivered.\"",
+    );
+    let wd = workdir("verify-copied", &copied);
+    let err = wd.fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains("error[E0803]: `description` repeats 10 or more consecutive words of doc.txt"),
+        "{err}"
+    );
+    assert!(
+        err.contains("record: deals `smederevo`, field `description`"),
+        "{err}"
+    );
+    assert!(err.contains("1 copied text,"), "{err}");
+    // Names and official titles may be quoted in full.
+    let wd = workdir("verify-copied-name", GOOD);
+    wd.write(
+        "raw/doc.toml",
+        raw(GOOD).replace(
+            "name = \"HBIS Group\"",
+            "name = \"Some 1,000 cameras were installed, and nine drones were delivered\"",
+        ),
+    );
+    wd.ok(&["verify", "--sources", "sources"]);
+}

@@ -29,7 +29,7 @@ pub fn run(v: &VerifyArgs) -> Result<ExitCode, ExitCode> {
     }
     if !c.quiet {
         eprintln!(
-            "verify     {} documents, {} records: {} figures checked ({} numbers, {} years, {} in free text), {} derived fields accepted, {} mismatch{}, {} problem{} ({:.1} ms)",
+            "verify     {} documents, {} records: {} figures checked ({} numbers, {} years, {} in free text), {} derived fields accepted, {} mismatch{}, {} copied text{}, {} problem{} ({:.1} ms)",
             s.documents,
             s.records,
             s.numbers + s.years + s.in_text,
@@ -39,6 +39,8 @@ pub fn run(v: &VerifyArgs) -> Result<ExitCode, ExitCode> {
             s.derived,
             s.mismatches,
             if s.mismatches == 1 { "" } else { "es" },
+            s.copied,
+            if s.copied == 1 { "" } else { "s" },
             out.problems.len(),
             if out.problems.len() == 1 { "" } else { "s" },
             t.elapsed().as_secs_f64() * 1e3
@@ -48,7 +50,7 @@ pub fn run(v: &VerifyArgs) -> Result<ExitCode, ExitCode> {
         return Err(c.fail(out.problems));
     }
     if !c.quiet {
-        eprintln!("ok: every figure is in its document");
+        eprintln!("ok: every figure is in its document, and no free text copies the document");
     }
     Ok(ExitCode::SUCCESS)
 }
