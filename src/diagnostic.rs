@@ -44,6 +44,9 @@ pub enum Code {
     SchemaVersion,
     OutputStale,
     Evidence,
+    // schema lock (semver), diff
+    SchemaLock,
+    DiffInput,
 }
 
 impl Code {
@@ -82,6 +85,8 @@ impl Code {
             SchemaVersion => "E0602",
             OutputStale => "E0701",
             Evidence => "E0801",
+            SchemaLock => "E0603",
+            DiffInput => "E0901",
         }
     }
 }
