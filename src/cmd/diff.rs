@@ -133,13 +133,28 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
 
 fn read_table(path: &Path, name: &str, key: Vec<String>) -> Result<Table, Problem> {
     let expected = "a CSV file as `pillars build` writes it";
-    let mut rdr = csv::Reader::from_path(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| problem(Code::Io, path, format!("cannot read: {e}"), expected))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let file = path.display().to_string();
+    // A location from a byte offset reported by the csv crate, with the offending line.
+    // (With CRLF the csv crate puts a record's start on the LF ending the previous line.)
+    let at = |byte: u64| {
+        let mut b = (byte as usize).min(text.len());
+        if !text.is_char_boundary(b) {
+            return Loc::file(&file);
+        }
+        while text[b..].starts_with(['\r', '\n']) {
+            b += 1;
+        }
+        let end = text[b..].find(['\r', '\n']).map_or(text.len(), |i| b + i);
+        Loc::at(&file, &text, b..end)
+    };
+    let mut rdr = csv::Reader::from_reader(bytes.as_slice());
     let csv_err = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line() as usize);
-        let mut loc = Loc::file(path.display().to_string());
-        loc.line = line;
-        loc.col = usize::from(line > 0);
+        let loc = e
+            .position()
+            .map_or_else(|| Loc::file(&file), |p| at(p.byte()));
         Problem::new(Code::DiffInput, format!("invalid CSV: {e}"))
             .at(loc)
             .expected(expected)
@@ -166,18 +181,15 @@ fn read_table(path: &Path, name: &str, key: Vec<String>) -> Result<Table, Proble
     let mut rows = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let byte = rec.position().map_or(0, |p| p.byte());
         let row: Vec<String> = rec.iter().map(String::from).collect();
         let k: Vec<String> = idx.iter().map(|&i| row[i].clone()).collect();
         if rows.insert(k.clone(), row).is_some() {
-            let mut loc = Loc::file(path.display().to_string());
-            loc.line = line;
-            loc.col = 1;
             return Err(Problem::new(
                 Code::DiffInput,
                 format!("table `{name}`: duplicate primary key `{}`", k.join("/")),
             )
-            .at(loc)
+            .at(at(byte))
             .expected("one row per primary key"));
         }
     }
