@@ -47,6 +47,9 @@ pub enum Code {
     // verify
     MissingDocument,
     CopiedText,
+    // schema lock (semver), diff
+    SchemaLock,
+    DiffInput,
 }
 
 impl Code {
@@ -87,6 +90,8 @@ impl Code {
             Evidence => "E0801",
             MissingDocument => "E0802",
             CopiedText => "E0803",
+            SchemaLock => "E0603",
+            DiffInput => "E0901",
         }
     }
 }

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 mod build;
 mod check;
+mod diff;
+mod schema_lock;
 mod validate;
 mod verify;
 
@@ -35,6 +37,18 @@ pub enum Command {
     Validate(Common),
     /// Rebuild in memory and fail, naming the files, if the output directory differs.
     Check(Common),
+    /// Compare two output directories: per table, records added, removed and changed.
+    ///
+    /// Records are matched by the table's primary key (from each directory's
+    /// datapackage.json) and compared field by field from the CSV files. The report is the
+    /// dataset's changelog; the exit code is 0 whether or not there are differences.
+    Diff(diff::DiffArgs),
+    /// Record the current schema as a release in schema/versions.lock.json.
+    ///
+    /// Refuses when schema/VERSION's bump is too small for the changes since the latest
+    /// release (major: removals, type changes, tightened constraints; minor: additions,
+    /// loosened constraints; patch: descriptions only). `--bump auto` writes the right version.
+    SchemaLock(schema_lock::SchemaLockArgs),
     /// Check that every number and year of every record is in the document it cites.
     ///
     /// Reads each extraction file's [source] `file` from --sources DIR and looks for every
@@ -102,6 +116,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
         Command::Verify(v) => verify::run(&v),
+        Command::Diff(a) => diff::run(&a),
+        Command::SchemaLock(a) => schema_lock::run(&a),
     };
     result.unwrap_or_else(|code| code)
 }
