@@ -5,7 +5,7 @@ SOURCES ?= ../shared/sources
 SRC     := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 INPUTS  := $(wildcard raw/*.toml) $(shell find schema -type f)
 
-.PHONY: all dataset test test-rust lint check verify clean venv
+.PHONY: all dataset test test-rust test-tools lint check verify clean venv
 
 all: dataset
 
@@ -27,17 +27,29 @@ test-rust:
 check: $(BIN)
 	$(BIN) check
 
-test: lint test-rust check
+test: lint test-rust check test-tools
 
 # Python tools (pandas, polars, DuckDB, frictionless, openpyxl) in a local virtual environment.
 VENV := .venv
 PY   := $(VENV)/bin/python
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(VENV)-cff/.installed
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
+# cffconvert pins jsonschema<4, which frictionless cannot use: a separate environment.
+$(VENV)-cff/.installed: requirements-cff.txt
+	python3 -m venv $(VENV)-cff
+	$(VENV)-cff/bin/pip install --quiet -r requirements-cff.txt
+	touch $@
+
+# The tools our users open the data with (pandas, polars, DuckDB, LibreOffice, openpyxl, the
+# Frictionless validator), plus actionlint on the workflow and cffconvert on CITATION.cff.
+# A test that cannot run here (no LibreOffice) is skipped with its reason printed (-rs).
+test-tools: venv dataset
+	$(VENV)/bin/frictionless validate output/datapackage.json
+	$(VENV)/bin/python -m pytest -rs tests/python
 
 clean:
 	$(CARGO) clean

@@ -20,3 +20,4 @@ pub mod pipeline;
 pub mod reconcile;
 pub mod schema;
 pub mod validate;
+pub mod xlsx;

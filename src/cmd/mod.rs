@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod build;
 mod check;
+mod codebook;
 mod validate;
 
 /// Build the pillars dataset from hand-annotated extraction files.
@@ -34,6 +35,11 @@ pub enum Command {
     Validate(Common),
     /// Rebuild in memory and fail, naming the files, if the output directory differs.
     Check(Common),
+    /// Write docs/CODEBOOK.md from schema/ and the sources table of README.md from raw/.
+    ///
+    /// Run from the repository root. The README block between `<!-- sources:start -->` and
+    /// `<!-- sources:end -->` is replaced; `pillars check` fails when either is stale.
+    Codebook(Common),
 }
 
 /// Options shared by every command that reads the inputs.
@@ -78,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(c) => build::run(&c),
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
+        Command::Codebook(c) => codebook::run(&c),
     };
     result.unwrap_or_else(|code| code)
 }
