@@ -12,10 +12,12 @@ all: dataset
 $(BIN): $(SRC)
 	$(CARGO) build --release --locked
 
-# output/ is rebuilt only when an input or the binary changed.
+# output/ (and docs/CODEBOOK.md, the README sources table) is rebuilt only when an input or
+# the binary changed.
 dataset: output/manifest.json
 output/manifest.json: $(BIN) $(INPUTS)
 	$(BIN) build
+	$(BIN) codebook --quiet
 
 lint:
 	$(CARGO) fmt --check

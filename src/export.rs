@@ -217,9 +217,9 @@ pub fn parquet(
         .iter()
         .map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required))
         .collect();
-    let arrow_schema = Arc::new(ArrowSchema::new(fields).with_metadata(
-        [("pandas".to_string(), pandas_metadata(ts))],
-    ));
+    let arrow_schema = Arc::new(
+        ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
+    );
     let columns: Vec<ArrayRef> = ts
         .fields
         .iter()

@@ -3,7 +3,8 @@
 mod common;
 use common::Workdir;
 
-const README: &str = "# test\n\n## Sources\n\n<!-- sources:start -->\nold\n<!-- sources:end -->\n\nafter\n";
+const README: &str =
+    "# test\n\n## Sources\n\n<!-- sources:start -->\nold\n<!-- sources:end -->\n\nafter\n";
 
 fn built(name: &str) -> Workdir {
     let wd = Workdir::fixture(name, "mini");
@@ -22,7 +23,10 @@ fn codebook_describes_every_column_and_vocabulary() {
         cb.contains("| `amount` | number | `currency` | ≥ 0 | Amount in full units of `currency` (46 million = 46000000). | `46000000` |"),
         "{cb}"
     );
-    assert!(cb.contains("| `stake_pct` | number | percent | 0–100 |"), "{cb}");
+    assert!(
+        cb.contains("| `stake_pct` | number | percent | 0–100 |"),
+        "{cb}"
+    );
     assert!(
         cb.contains("| `date_precision` | code |  | `day`, `month`, `year` |"),
         "{cb}"
@@ -30,7 +34,10 @@ fn codebook_describes_every_column_and_vocabulary() {
     assert!(cb.contains("codes, see [`partners`](#vocabulary-partners)"));
     assert!(cb.contains("| `CN` | China |"));
     // Every column of every table is there.
-    for t in std::fs::read_dir(wd.path("schema/tables")).unwrap().flatten() {
+    for t in std::fs::read_dir(wd.path("schema/tables"))
+        .unwrap()
+        .flatten()
+    {
         let j: serde_json::Value =
             serde_json::from_slice(&std::fs::read(t.path()).unwrap()).unwrap();
         for f in j["fields"].as_array().unwrap() {
@@ -46,10 +53,15 @@ fn readme_block_counts_rows_per_source() {
     wd.ok(&["codebook"]);
     let readme = wd.read_string("README.md");
     assert!(readme.starts_with("# test\n\n## Sources\n\n<!-- sources:start -->\n| file |"));
-    assert!(readme.ends_with("<!-- sources:end -->\n\nafter\n"), "{readme}");
+    assert!(
+        readme.ends_with("<!-- sources:end -->\n\nafter\n"),
+        "{readme}"
+    );
     assert!(!readme.contains("\nold\n"));
     assert!(
-        readme.contains("| file | title | year | kind | actors | deals | events | indicators | visits |"),
+        readme.contains(
+            "| file | title | year | kind | actors | deals | events | indicators | visits |"
+        ),
         "{readme}"
     );
     // alpha: 4 actors, 1 deal, 2 events (one with the formula title), 1 visit, 1 indicator.
@@ -75,7 +87,10 @@ fn readme_block_counts_rows_per_source() {
     assert_eq!(a.len(), 5, "{alpha}");
     // Every row cites at least one source, and no table has more citations than rows × 2.
     for k in 0..5 {
-        assert!(a[k] + b[k] >= t[k] && a[k] <= t[k] && b[k] <= t[k], "{readme}");
+        assert!(
+            a[k] + b[k] >= t[k] && a[k] <= t[k] && b[k] <= t[k],
+            "{readme}"
+        );
     }
     let actors = wd.read_string("output/csv/actors.csv");
     let cites = |s: &str| {
@@ -111,7 +126,10 @@ fn check_fails_when_the_codebook_or_readme_block_is_stale() {
     let readme = wd.read_string("README.md");
     wd.write("README.md", readme.replace("| 1 |", "| 2 |"));
     let err = wd.fails(&["check"]);
-    assert!(err.contains("README.md: the sources block differs"), "{err}");
+    assert!(
+        err.contains("README.md: the sources block differs"),
+        "{err}"
+    );
     wd.write("README.md", "no markers\n");
     let err = wd.fails(&["codebook"]);
     assert!(err.contains("no `<!-- sources:start -->` marker"), "{err}");

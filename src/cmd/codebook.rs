@@ -32,8 +32,8 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
                 .expected("run `pillars codebook` from the repository root, beside README.md"),
         ])
     })?;
-    let readme = replace_block(&readme, &sources_block(&schema, &r.dataset))
-        .map_err(|p| c.fail(vec![p]))?;
+    let readme =
+        replace_block(&readme, &sources_block(&schema, &r.dataset)).map_err(|p| c.fail(vec![p]))?;
     write(Path::new(CODEBOOK), &codebook).map_err(|p| c.fail(vec![p]))?;
     write(Path::new(README), &readme).map_err(|p| c.fail(vec![p]))?;
     if !c.quiet {
@@ -207,7 +207,10 @@ pub fn codebook(schema: &Schema) -> String {
          list in Parquet. An empty cell is a missing value.\n",
         schema.version
     );
-    let _ = writeln!(s, "| table | title | columns | description |\n|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| table | title | columns | description |\n|---|---|---|---|"
+    );
     for ts in &schema.tables {
         let _ = writeln!(
             s,
