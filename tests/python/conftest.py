@@ -106,3 +106,13 @@ def convert(exe: str, files, fmt: str, outdir: Path, profile: Path, infilter=Non
     for f in files:
         out = outdir / (Path(f).stem + "." + fmt.split(":")[0])
         assert out.exists(), f"LibreOffice wrote no {out}:\n{r.stdout}{r.stderr}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Names every test that could not run, so a skip is never mistaken for a pass."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.write_sep("!", f"{len(skipped)} TESTS COULD NOT RUN", red=True)
+        for r in skipped:
+            reason = r.longrepr[2] if isinstance(r.longrepr, tuple) else str(r.longrepr)
+            terminalreporter.write_line(f"NOT RUN: {r.nodeid}: {reason}")
