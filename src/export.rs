@@ -69,6 +69,10 @@ pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -
         );
     }
     files.insert(
+        "pillars.xlsx".into(),
+        crate::xlsx::workbook(ds, schema, &version),
+    );
+    files.insert(
         "datapackage.json".into(),
         datapackage(schema, &version, sources),
     );
@@ -92,10 +96,15 @@ fn csv_cell(ftype: FieldType, v: &Value) -> String {
     }
 }
 
+/// UTF-8 byte-order mark. Excel on Windows reads a CSV file as UTF-8 only when it starts with
+/// one; pandas, polars, DuckDB, LibreOffice and frictionless skip it (docs/CSV.md records
+/// what each tool does with and without it).
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(vec![]);
+        .from_writer(BOM.to_vec());
     w.write_record(ts.fields.iter().map(|f| f.name.as_str()))
         .unwrap();
     for row in &t.rows {
@@ -122,13 +131,9 @@ pub fn arrow_type(f: &crate::schema::Field) -> DataType {
 
 fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    let text = |v: &Value| {
-        if v.is_null() {
-            None
-        } else {
-            Some(v.to_string())
-        }
-    };
+    // Empty text is missing, as in the CSV (datapackage.json: `missingValues: [""]`), so that
+    // every format holds the same value (a provenance claim of an empty list is "").
+    let text = |v: &Value| Some(v.to_string()).filter(|s| !s.is_empty());
     match arrow_type(f) {
         DataType::Dictionary(..) => {
             let mut b = StringDictionaryBuilder::<Int32Type>::new();
@@ -212,7 +217,9 @@ pub fn parquet(
         .iter()
         .map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required))
         .collect();
-    let arrow_schema = Arc::new(ArrowSchema::new(fields));
+    let arrow_schema = Arc::new(
+        ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
+    );
     let columns: Vec<ArrayRef> = ts
         .fields
         .iter()
@@ -235,6 +242,33 @@ pub fn parquet(
         ArrowWriter::try_new(vec![], arrow_schema, Some(props)).expect("valid parquet schema");
     w.write(&batch).expect("write batch");
     w.into_inner().expect("finish parquet")
+}
+
+/// The `pandas` entry of the Arrow schema metadata, which pandas (through pyarrow) reads to
+/// choose column dtypes. It names the nullable integer and boolean columns: without it, pandas
+/// turns an integer column with a missing value into float64 and a boolean one into object.
+fn pandas_metadata(ts: &TableSchema) -> String {
+    let columns: Vec<Json> = ts
+        .fields
+        .iter()
+        .filter(|f| !f.required)
+        .filter_map(|f| {
+            let (pandas_type, numpy_type) = match f.ftype {
+                FieldType::Integer => ("int64", "Int64"),
+                FieldType::Boolean => ("bool", "boolean"),
+                _ => return None,
+            };
+            Some(json!({ "name": f.name, "field_name": f.name, "pandas_type": pandas_type, "numpy_type": numpy_type, "metadata": null }))
+        })
+        .collect();
+    json!({
+        "index_columns": [],
+        "column_indexes": [],
+        "columns": columns,
+        "creator": { "library": "pillars" },
+        "pandas_version": "2.0.0",
+    })
+    .to_string()
 }
 
 /// A field as the Frictionless validator should see it: pipeline properties (`x-…`) removed,
@@ -271,7 +305,7 @@ fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {
                 "profile": "tabular-data-resource",
                 "format": "csv",
                 "mediatype": "text/csv",
-                "encoding": "utf-8",
+                "encoding": "utf-8-sig",
                 "dialect": { "delimiter": ",", "lineTerminator": "\r\n", "quoteChar": "\"", "doubleQuote": true, "header": true },
                 "schema": table_schema_json(ts, schema),
             })

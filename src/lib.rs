@@ -22,3 +22,4 @@ pub mod schema;
 pub mod schema_lock;
 pub mod validate;
 pub mod verify;
+pub mod xlsx;

@@ -113,6 +113,11 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
 /// All five stages, rendering the output files in memory.
 pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
     let r = reconcile(schema, opts)?;
+    Ok(export(schema, &r, opts))
+}
+
+/// Stage 5: renders the output files of a reconciled dataset in memory.
+pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
     let t = Instant::now();
     let raw: Vec<(String, &[u8])> = r
         .extraction
@@ -140,7 +145,7 @@ pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
         0,
         t,
     );
-    Ok(files)
+    files
 }
 
 /// The `sources` entry of datapackage.json, from the sources table.

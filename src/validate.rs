@@ -5,7 +5,8 @@
 use crate::diagnostic::{Code, Problem};
 use crate::extract::Extraction;
 use crate::model::{Record, Value};
-use crate::schema::{FieldType, Schema};
+use crate::schema::{DatePart, Derive, FieldType, Schema};
+use chrono::Datelike;
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
@@ -155,6 +156,20 @@ pub fn run(
                     format!("date `{}` is in the future", d.text),
                     format!("a date on or before {today}"),
                 ));
+            }
+            // Columns derived from this date (its `year`) carry their own range constraints;
+            // check them here, where the annotator's line is known.
+            if let Value::PDate(d) = v {
+                for g in t.fields.iter().filter(|g| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name)) {
+                    let year = f64::from(d.start.year());
+                    if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
+                        problems.push(at(
+                            Code::OutOfRange,
+                            format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
+                            format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
+                        ));
+                    }
+                }
             }
             if let Some(target) = &f.reference {
                 let items: Vec<&str> = match v {
@@ -322,5 +337,19 @@ mod tests {
         );
         assert_eq!(codes(&p), vec![Code::Required, Code::OutOfRange], "{p:?}");
         assert_eq!(p[0].field.as_deref(), Some("description"));
+    }
+
+    #[test]
+    fn derived_year_is_range_checked() {
+        let s = schema();
+        let recs = vec![event(&s, "e-1", parse_partial_date("0999").unwrap(), &[])];
+        let p = run(
+            &ex(),
+            &recs,
+            &s,
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        assert_eq!(codes(&p), vec![Code::OutOfRange], "{p:?}");
+        assert!(p[0].message.contains("year = 999"), "{p:?}");
     }
 }

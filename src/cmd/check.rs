@@ -9,11 +9,13 @@ use std::process::ExitCode;
 pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let mut problems = schema_lock::check(&c.schema, &schema);
-    match pipeline::build(&schema, &c.options()) {
+    match pipeline::reconcile(&schema, &c.options()) {
         Err(p) => problems.extend(p),
-        Ok(files) => {
+        Ok(r) => {
+            let files = pipeline::export(&schema, &r, &c.options());
             let diffs = output::compare(&c.out, &files);
             problems.extend(diffs.into_iter().map(|d| Problem::new(Code::OutputStale, d).at(Loc::file(c.out.display().to_string())).expected("output/ as `pillars build` writes it; run `make` (or `pillars build`) and commit output/")));
+            problems.extend(docs(&r.dataset, &schema));
             if problems.is_empty() {
                 if !c.quiet {
                     eprintln!(
@@ -29,4 +31,19 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
         }
     }
     Err(c.fail(problems))
+}
+
+/// docs/CODEBOOK.md and README.md's sources block must be what `pillars codebook` writes.
+fn docs(dataset: &crate::reconcile::Dataset, schema: &crate::schema::Schema) -> Vec<Problem> {
+    match super::codebook::stale(schema, dataset) {
+        Some(problems) => problems,
+        None => {
+            eprintln!(
+                "note: no {} here, so {} and the README sources block were not checked",
+                super::codebook::README,
+                super::codebook::CODEBOOK
+            );
+            vec![]
+        }
+    }
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod build;
 mod check;
+mod codebook;
 mod diff;
 mod schema_lock;
 mod validate;
@@ -49,6 +50,11 @@ pub enum Command {
     /// release (major: removals, type changes, tightened constraints; minor: additions,
     /// loosened constraints; patch: descriptions only). `--bump auto` writes the right version.
     SchemaLock(schema_lock::SchemaLockArgs),
+    /// Write docs/CODEBOOK.md from schema/ and the sources table of README.md from raw/.
+    ///
+    /// Run from the repository root. The README block between `<!-- sources:start -->` and
+    /// `<!-- sources:end -->` is replaced; `pillars check` fails when either is stale.
+    Codebook(Common),
     /// Check that every number and year of every record is in the document it cites.
     ///
     /// Reads each extraction file's [source] `file` from --sources DIR and looks for every
@@ -118,6 +124,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(v) => verify::run(&v),
         Command::Diff(a) => diff::run(&a),
         Command::SchemaLock(a) => schema_lock::run(&a),
+        Command::Codebook(c) => codebook::run(&c),
     };
     result.unwrap_or_else(|code| code)
 }

@@ -1,0 +1,92 @@
+"""output/pillars.xlsx, read back with openpyxl: one sheet per table with the CSV's rows, the
+header row frozen, dates as date cells, numbers as number cells, text as text (never a
+formula), and column widths that fit the cells."""
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from conftest import OUTPUT, TABLES, fields
+from test_parquet import csv_rows
+
+
+@pytest.fixture(scope="module")
+def workbook():
+    return openpyxl.load_workbook(OUTPUT / "pillars.xlsx")
+
+
+@pytest.fixture(scope="module")
+def mini_workbook(mini_output):
+    return openpyxl.load_workbook(mini_output / "pillars.xlsx")
+
+
+def test_one_sheet_per_table(workbook):
+    assert workbook.sheetnames == TABLES
+
+
+@pytest.mark.parametrize("which", ["output", "mini"])
+@pytest.mark.parametrize("table", TABLES)
+def test_sheet_matches_the_csv(workbook, mini_workbook, mini_output, which, table):
+    wb, out = (workbook, OUTPUT) if which == "output" else (mini_workbook, mini_output)
+    ws = wb[table]
+    assert ws.freeze_panes == "A2", "header row frozen"
+    rows = list(ws.iter_rows())
+    names = [f["name"] for f in fields(table)]
+    assert [c.value for c in rows[0]] == names
+    assert all(c.font.b for c in rows[0]), "header is bold"
+    want = csv_rows(out, table)
+    assert len(rows) - 1 == len(want)
+    for i, (cells, exp) in enumerate(zip(rows[1:], want), start=2):
+        for f, c, v in zip(fields(table), cells, exp):
+            where = f"{table}!{c.coordinate} ({f['name']}): {c.value!r}, want {v!r}"
+            assert c.data_type != "f", where
+            if v is None:
+                assert c.value is None, where
+            elif f["type"] == "date" and v.year < 1900:
+                # Excel has no dates before 1900: ISO text instead.
+                assert c.data_type == "s" and c.value == v.isoformat(), where
+            elif f["type"] == "date":
+                assert c.is_date and c.number_format == "yyyy-mm-dd", where
+                assert c.value.date() == v, where
+            elif f["type"] in ("integer", "number"):
+                assert c.data_type == "n" and c.value == v, where
+                if f["type"] == "integer":
+                    assert isinstance(c.value, int), where
+            elif f["type"] == "boolean":
+                assert c.data_type == "b" and c.value is v, where
+            elif f["type"] == "list":
+                assert c.data_type == "s" and c.value == ";".join(v), where
+            else:
+                assert c.data_type == "s" and c.value == v, where
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_column_widths_fit(workbook, table):
+    ws = workbook[table]
+    # openpyxl keeps one entry for a run of columns of the same width (min..max).
+    widths = {
+        i: d.width for d in ws.column_dimensions.values() for i in range(d.min, d.max + 1)
+    }
+    for col in ws.iter_cols():
+        letter = col[0].column_letter
+        width = widths[col[0].column]
+        longest = max(
+            len(c.value.isoformat()[:10]) if isinstance(c.value, dt.datetime) else len(str(c.value))
+            for c in col
+            if c.value is not None
+        )
+        assert width >= min(longest, 60), f"{table} column {letter}: {width} < {longest}"
+        # 60 characters plus padding (the writer rounds widths to whole pixels).
+        assert width <= 64, f"{table} column {letter}: {width} is wider than the cap"
+
+
+def test_text_that_looks_like_numbers_stays_text(mini_workbook):
+    """Codes keep leading zeros (CAMEO `057`), which a CSV opened in a spreadsheet loses."""
+    ws = mini_workbook["events"]
+    col = [c.value for c in ws[1]].index("cameo")
+    cameo = [r[col] for r in ws.iter_rows(min_row=2)]
+    assert any(c.value == "057" and c.data_type == "s" for c in cameo)
+    col = [c.value for c in ws[1]].index("title")
+    titles = [r[col].value for r in ws.iter_rows(min_row=2)]
+    assert '=HYPERLINK("http://example.invalid","click")' in titles, "exact text, no guard"
