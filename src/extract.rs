@@ -150,6 +150,20 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
         text: String::new(),
     };
     match std::fs::metadata(path) {
+        // A directory, FIFO, socket or device named *.toml: reading a FIFO would block the
+        // build forever, and the others fail with an unhelpful OS message. (Symlinks are
+        // followed by `metadata`, so a link to a regular file is fine.)
+        Ok(m) if !m.is_file() => {
+            problems.push(
+                Problem::new(
+                    Code::Io,
+                    "cannot read file: not a regular file (a directory, pipe or device)",
+                )
+                .at(Loc::file(&display))
+                .expected("a regular file; remove or rename the entry"),
+            );
+            return f;
+        }
         Ok(m) if m.len() as usize > MAX_FILE_BYTES => {
             problems.push(
                 Problem::new(Code::FileTooLarge, format!("file is {} bytes", m.len()))
@@ -252,6 +266,10 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
     }
     let mut source_pos = None;
     let mut has_records = false;
+    // Whether the file has [[resolution]] entries, even ones that failed to parse: such a
+    // file (raw/resolutions.toml) needs no [source], and a broken resolution must not also
+    // be reported as a missing source.
+    let mut has_resolution_table = false;
     for (key, value) in doc.get_ref().iter() {
         let k = key.get_ref().as_ref();
         if k == "source" {
@@ -285,6 +303,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
                 )),
             }
         } else if k == "resolution" {
+            has_resolution_table = true;
             for item in array_of_tables(fi, k, value, &mut out.problems) {
                 if let Some(r) = parse_resolution(fi, item, schema, &mut out.problems) {
                     out.resolutions.push(r);
@@ -329,7 +348,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
             ));
         }
     }
-    if source_pos.is_none() && (has_records || out.resolutions.is_empty()) {
+    if source_pos.is_none() && (has_records || !has_resolution_table) {
         out.problems.push((
             Problem::new(Code::MissingSource, "the file has no [source] table").expected(
                 "a [source] table naming the document (source_id, file, title, year, kind)",
@@ -662,7 +681,17 @@ fn parse_resolution(
                 Code::UnknownResolutionTarget,
                 format!("resolution names unknown field `{field}` of [[{table}]]"),
             )
-            .record(&schema.tables[ti].name, &id),
+            .record(&schema.tables[ti].name, &id)
+            .expected(format!(
+                "one of the [[{table}]] fields{}",
+                suggest(
+                    &field,
+                    schema.tables[ti]
+                        .fields
+                        .iter()
+                        .filter_map(|f| f.raw.as_deref())
+                )
+            )),
             Some(fpos),
         ));
         return None;
@@ -674,7 +703,8 @@ fn parse_resolution(
                 "a [[resolution]] needs the `value` that is kept",
             )
             .record(&schema.tables[ti].name, &id)
-            .field(&field),
+            .field(&field)
+            .expected("value = the value to keep, as one of the sources claims it"),
             Some(here),
         ));
         return None;
@@ -743,7 +773,8 @@ mod tests {
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.source_id.as_deref(), Some("x"));
-        let e = &p.records[1];
+        // Tables come out of the parser in key order, not file order: look the event up.
+        let e = p.records.iter().find(|r| r.id == "e-1").unwrap();
         assert_eq!(e.id, "e-1");
         assert_eq!(e.locator, "para 1");
         assert_eq!(e.fields[0].1, RawValue::Str("2019-09".into()));
