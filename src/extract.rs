@@ -22,6 +22,8 @@ pub struct RawFile {
     pub bytes: Vec<u8>,
     /// The text, with any UTF-8 byte-order mark removed; empty when not UTF-8.
     pub text: String,
+    /// False when the file could not be read (the problem is already reported).
+    pub readable: bool,
 }
 
 /// The source a file describes.
@@ -148,6 +150,7 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
         name,
         bytes: vec![],
         text: String::new(),
+        readable: false,
     };
     match std::fs::metadata(path) {
         // A directory, FIFO, socket or device named *.toml: reading a FIFO would block the
@@ -188,6 +191,15 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
             return f;
         }
     }
+    f.readable = true;
+    decode(&mut f, problems);
+    f
+}
+
+/// Sets `f.text` from `f.bytes`: UTF-8 with any byte-order mark removed, or a located
+/// encoding problem.
+fn decode(f: &mut RawFile, problems: &mut Vec<Problem>) {
+    let display = f.path.clone();
     let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
     match std::str::from_utf8(body) {
         Ok(t) => f.text = t.to_string(),
@@ -211,7 +223,36 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
             );
         }
     }
-    f
+}
+
+/// Parses the bytes of one extraction file named `name` (as if read from raw/) without
+/// touching the disk: decoding, TOML parsing and the schema checks of this stage. Returns the
+/// records and every problem, located in the text. The fuzz target `parse_extraction`
+/// drives the parser through this.
+pub fn parse_bytes(
+    name: &str,
+    bytes: &[u8],
+    schema: &Schema,
+) -> (Vec<Record<RawValue>>, Vec<Problem>) {
+    let mut problems = vec![];
+    let mut f = RawFile {
+        path: format!("raw/{name}"),
+        name: name.to_string(),
+        bytes: bytes.to_vec(),
+        text: String::new(),
+        readable: true,
+    };
+    decode(&mut f, &mut problems);
+    let parsed = parse_file(0, &f, schema);
+    let ex = Extraction {
+        files: vec![f],
+        ..Default::default()
+    };
+    problems.extend(parsed.problems.into_iter().map(|(p, pos)| match pos {
+        Some(pos) => p.at(ex.loc(pos)),
+        None => p,
+    }));
+    (parsed.records, problems)
 }
 
 struct FileParse {
@@ -238,10 +279,13 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         resolutions: vec![],
         problems: vec![],
     };
-    if f.text.is_empty() && !f.bytes.is_empty() {
-        return out; // unreadable or not UTF-8: already reported
+    // Unreadable or not UTF-8: already reported (not also as an empty file).
+    let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
+    if !f.readable || (f.text.is_empty() && !body.is_empty()) {
+        return out;
     }
-    if f.bytes.is_empty() && f.text.is_empty() {
+    // Empty, or only a byte-order mark (which used to pass silently as a file with nothing).
+    if f.text.is_empty() {
         out.problems.push((
             Problem::new(Code::MissingSource, "the file is empty")
                 .expected("a [source] table and the records the document reports"),
@@ -762,6 +806,7 @@ mod tests {
             name: "x.toml".into(),
             bytes: text.as_bytes().to_vec(),
             text: text.into(),
+            readable: true,
         };
         parse_file(0, &f, &schema())
     }

@@ -27,6 +27,7 @@ macro_rules! bad_cases {
 
 bad_cases! {
     amount_malformed: "amount-malformed",
+    bom_only_file: "bom-only-file",
     cameo_pattern: "cameo-pattern",
     conflict_without_resolution: "conflict-without-resolution",
     dangling_actor_reference: "dangling-actor-reference",
