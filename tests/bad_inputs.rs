@@ -280,6 +280,12 @@ fn run_case(case: &str) {
         );
     }
     assert!(err.contains("nothing was written"), "{case}:\n{err}");
+    // Readable by a person: a runaway line (deep nesting) is shown as a window, not whole.
+    let longest = err.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(
+        longest < 300,
+        "{case}: a {longest}-character line in the report"
+    );
     assert_eq!(before, wd.snapshot("output"), "{case}: output/ changed");
 
     // JSON report: alone on stderr, parseable, with the same location.
