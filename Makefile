@@ -5,7 +5,7 @@ SOURCES ?= ../shared/sources
 SRC     := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 INPUTS  := $(wildcard raw/*.toml) $(shell find schema -type f)
 
-.PHONY: all dataset test test-rust test-tools lint check verify clean venv
+.PHONY: all dataset test test-rust test-tools lint check verify clean venv fuzz
 
 all: dataset
 
@@ -38,6 +38,20 @@ verify: $(BIN)
 	fi
 
 test: lint test-rust check verify test-tools
+
+# Fuzzing with cargo-fuzz (`cargo install cargo-fuzz`); not part of `make test`. Each target
+# runs FUZZ_SECONDS; the parser starts from raw/ and every file of the error corpus.
+# RUSTC_BOOTSTRAP lets cargo-fuzz's nightly flags work on the stable toolchain. See docs/FUZZING.md.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := parse_extraction normalise_date normalise_amount
+fuzz:
+	mkdir -p $(addprefix fuzz/corpus/,$(FUZZ_TARGETS))
+	for f in raw/*.toml tests/fixtures/*/raw/*.toml tests/bad/*/raw/*.toml; do \
+	  cp "$$f" "fuzz/corpus/parse_extraction/seed-$$(echo $$f | tr / _)"; done
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 || exit 1; \
+	done
 
 # Python tools (pandas, polars, DuckDB, frictionless, openpyxl) in a local virtual environment.
 VENV := .venv

@@ -213,6 +213,16 @@ impl Problem {
     /// rustc-style rendering.
     pub fn render(&self) -> String {
         let mut s = format!("error[{}]: {}\n", self.code.id(), self.message);
+        // The `=` lines line up with the `|` gutter, whose width is that of the largest
+        // line number shown.
+        let gutter = self
+            .loc
+            .iter()
+            .chain(self.notes.iter().map(|(l, _)| l))
+            .map(|l| l.line.to_string().len())
+            .max()
+            .unwrap_or(1);
+        let eq = format!(" {} =", " ".repeat(gutter));
         if let Some(loc) = &self.loc {
             render_loc(&mut s, loc, None);
         }
@@ -220,14 +230,14 @@ impl Problem {
             render_loc(&mut s, loc, Some(text));
         }
         if let (Some(t), Some(r)) = (&self.table, &self.record) {
-            let _ = write!(s, "   = record: {t} `{r}`");
+            let _ = write!(s, "{eq} record: {t} `{r}`");
             if let Some(f) = &self.field {
                 let _ = write!(s, ", field `{f}`");
             }
             s.push('\n');
         }
         if let Some(e) = &self.expected {
-            let _ = writeln!(s, "   = expected: {e}");
+            let _ = writeln!(s, "{eq} expected: {e}");
         }
         s
     }
@@ -242,15 +252,40 @@ fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
     if loc.line > 0 {
         let n = loc.line.to_string();
         let pad = " ".repeat(n.len());
+        let (text, caret, width) = shown_window(&loc.line_text, loc.col, loc.width);
         let _ = writeln!(s, " {pad} |");
-        let _ = writeln!(s, " {n} | {}", loc.line_text);
-        let _ = writeln!(
-            s,
-            " {pad} | {}{}",
-            " ".repeat(loc.col - 1),
-            "^".repeat(loc.width)
-        );
+        let _ = writeln!(s, " {n} | {text}");
+        let _ = writeln!(s, " {pad} | {}{}", " ".repeat(caret - 1), "^".repeat(width));
     }
+}
+
+/// Lines longer than this many characters are shown as a window around the column (with
+/// `…` marking the cut), so one runaway line — a generated or deeply nested file — cannot
+/// flood the terminal. The `file:line:col` header always gives the real column.
+const MAX_SHOWN_CHARS: usize = 100;
+
+/// The part of `line` to show, the 1-based caret column within it, and the caret width.
+fn shown_window(line: &str, col: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let col = col.max(1);
+    if chars.len() <= MAX_SHOWN_CHARS {
+        return (line.to_string(), col, width.max(1));
+    }
+    let start = (col - 1)
+        .saturating_sub(MAX_SHOWN_CHARS / 3)
+        .min(chars.len() - MAX_SHOWN_CHARS);
+    let end = start + MAX_SHOWN_CHARS;
+    let mut text = String::new();
+    if start > 0 {
+        text.push('…');
+    }
+    text.extend(&chars[start..end]);
+    if end < chars.len() {
+        text.push('…');
+    }
+    let caret = col - start + usize::from(start > 0);
+    let width = width.min((end + 1).saturating_sub(col)).max(1);
+    (text, caret, width)
 }
 
 /// Puts problems in their stable reporting order.
@@ -300,5 +335,54 @@ pub fn report(problems: &[Problem], format: Format) -> String {
             );
             s
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_shown_as_a_window_around_the_column() {
+        let line = format!("x = {}", "[".repeat(10_000));
+        let text = format!("a = 1\n{line}\n");
+        let start = text.find("x = ").unwrap() + 5_000;
+        let p =
+            Problem::new(Code::TomlSyntax, "too deep").at(Loc::at("f.toml", &text, start..start));
+        assert_eq!(
+            p.loc.as_ref().unwrap().col,
+            5_001,
+            "the header keeps the real column"
+        );
+        let out = p.render();
+        assert!(out.contains("--> f.toml:2:5001"), "{out}");
+        let shown = out.lines().find(|l| l.starts_with(" 2 | ")).unwrap();
+        assert!(shown.chars().count() < 120, "{shown}");
+        assert!(shown.contains('…'));
+        // The caret sits under the character at the column.
+        let caret = out.lines().find(|l| l.trim_end().ends_with('^')).unwrap();
+        let at = caret.chars().position(|c| c == '^').unwrap();
+        assert_eq!(shown.chars().nth(at), Some('['));
+    }
+
+    #[test]
+    fn short_lines_are_unchanged() {
+        assert_eq!(shown_window("abc", 2, 1), ("abc".to_string(), 2, 1));
+        // A column just past the end (an unterminated string) still gets a caret.
+        let long = "y".repeat(300);
+        let (t, caret, w) = shown_window(&long, 301, 1);
+        assert_eq!((t.chars().count(), caret, w), (101, 102, 1));
+    }
+
+    #[test]
+    fn equals_lines_align_with_the_gutter() {
+        let text = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\nbad\n";
+        let p = Problem::new(Code::BadDate, "m")
+            .at(Loc::at("f", text, 21..24))
+            .expected("e");
+        let out = p.render();
+        let bar = out.lines().find(|l| l.ends_with('|')).unwrap();
+        let eq = out.lines().find(|l| l.contains("= expected")).unwrap();
+        assert_eq!(bar.find('|'), eq.find('='), "{out}");
     }
 }

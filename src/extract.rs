@@ -22,6 +22,8 @@ pub struct RawFile {
     pub bytes: Vec<u8>,
     /// The text, with any UTF-8 byte-order mark removed; empty when not UTF-8.
     pub text: String,
+    /// False when the file could not be read (the problem is already reported).
+    pub readable: bool,
 }
 
 /// The source a file describes.
@@ -148,8 +150,23 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
         name,
         bytes: vec![],
         text: String::new(),
+        readable: false,
     };
     match std::fs::metadata(path) {
+        // A directory, FIFO, socket or device named *.toml: reading a FIFO would block the
+        // build forever, and the others fail with an unhelpful OS message. (Symlinks are
+        // followed by `metadata`, so a link to a regular file is fine.)
+        Ok(m) if !m.is_file() => {
+            problems.push(
+                Problem::new(
+                    Code::Io,
+                    "cannot read file: not a regular file (a directory, pipe or device)",
+                )
+                .at(Loc::file(&display))
+                .expected("a regular file; remove or rename the entry"),
+            );
+            return f;
+        }
         Ok(m) if m.len() as usize > MAX_FILE_BYTES => {
             problems.push(
                 Problem::new(Code::FileTooLarge, format!("file is {} bytes", m.len()))
@@ -174,6 +191,15 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
             return f;
         }
     }
+    f.readable = true;
+    decode(&mut f, problems);
+    f
+}
+
+/// Sets `f.text` from `f.bytes`: UTF-8 with any byte-order mark removed, or a located
+/// encoding problem.
+fn decode(f: &mut RawFile, problems: &mut Vec<Problem>) {
+    let display = f.path.clone();
     let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
     match std::str::from_utf8(body) {
         Ok(t) => f.text = t.to_string(),
@@ -197,7 +223,36 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
             );
         }
     }
-    f
+}
+
+/// Parses the bytes of one extraction file named `name` (as if read from raw/) without
+/// touching the disk: decoding, TOML parsing and the schema checks of this stage. Returns the
+/// records and every problem, located in the text. The fuzz target `parse_extraction`
+/// drives the parser through this.
+pub fn parse_bytes(
+    name: &str,
+    bytes: &[u8],
+    schema: &Schema,
+) -> (Vec<Record<RawValue>>, Vec<Problem>) {
+    let mut problems = vec![];
+    let mut f = RawFile {
+        path: format!("raw/{name}"),
+        name: name.to_string(),
+        bytes: bytes.to_vec(),
+        text: String::new(),
+        readable: true,
+    };
+    decode(&mut f, &mut problems);
+    let parsed = parse_file(0, &f, schema);
+    let ex = Extraction {
+        files: vec![f],
+        ..Default::default()
+    };
+    problems.extend(parsed.problems.into_iter().map(|(p, pos)| match pos {
+        Some(pos) => p.at(ex.loc(pos)),
+        None => p,
+    }));
+    (parsed.records, problems)
 }
 
 struct FileParse {
@@ -224,10 +279,13 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         resolutions: vec![],
         problems: vec![],
     };
-    if f.text.is_empty() && !f.bytes.is_empty() {
-        return out; // unreadable or not UTF-8: already reported
+    // Unreadable or not UTF-8: already reported (not also as an empty file).
+    let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
+    if !f.readable || (f.text.is_empty() && !body.is_empty()) {
+        return out;
     }
-    if f.bytes.is_empty() && f.text.is_empty() {
+    // Empty, or only a byte-order mark (which used to pass silently as a file with nothing).
+    if f.text.is_empty() {
         out.problems.push((
             Problem::new(Code::MissingSource, "the file is empty")
                 .expected("a [source] table and the records the document reports"),
@@ -252,6 +310,10 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
     }
     let mut source_pos = None;
     let mut has_records = false;
+    // Whether the file has [[resolution]] entries, even ones that failed to parse: such a
+    // file (raw/resolutions.toml) needs no [source], and a broken resolution must not also
+    // be reported as a missing source.
+    let mut has_resolution_table = false;
     for (key, value) in doc.get_ref().iter() {
         let k = key.get_ref().as_ref();
         if k == "source" {
@@ -285,6 +347,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
                 )),
             }
         } else if k == "resolution" {
+            has_resolution_table = true;
             for item in array_of_tables(fi, k, value, &mut out.problems) {
                 if let Some(r) = parse_resolution(fi, item, schema, &mut out.problems) {
                     out.resolutions.push(r);
@@ -329,7 +392,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
             ));
         }
     }
-    if source_pos.is_none() && (has_records || out.resolutions.is_empty()) {
+    if source_pos.is_none() && (has_records || !has_resolution_table) {
         out.problems.push((
             Problem::new(Code::MissingSource, "the file has no [source] table").expected(
                 "a [source] table naming the document (source_id, file, title, year, kind)",
@@ -662,7 +725,17 @@ fn parse_resolution(
                 Code::UnknownResolutionTarget,
                 format!("resolution names unknown field `{field}` of [[{table}]]"),
             )
-            .record(&schema.tables[ti].name, &id),
+            .record(&schema.tables[ti].name, &id)
+            .expected(format!(
+                "one of the [[{table}]] fields{}",
+                suggest(
+                    &field,
+                    schema.tables[ti]
+                        .fields
+                        .iter()
+                        .filter_map(|f| f.raw.as_deref())
+                )
+            )),
             Some(fpos),
         ));
         return None;
@@ -674,7 +747,8 @@ fn parse_resolution(
                 "a [[resolution]] needs the `value` that is kept",
             )
             .record(&schema.tables[ti].name, &id)
-            .field(&field),
+            .field(&field)
+            .expected("value = the value to keep, as one of the sources claims it"),
             Some(here),
         ));
         return None;
@@ -732,6 +806,7 @@ mod tests {
             name: "x.toml".into(),
             bytes: text.as_bytes().to_vec(),
             text: text.into(),
+            readable: true,
         };
         parse_file(0, &f, &schema())
     }
@@ -743,6 +818,7 @@ mod tests {
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.source_id.as_deref(), Some("x"));
+        // Tables come out of the parser in key order, not file order: look the event up.
         let e = p.records.iter().find(|r| r.id == "e-1").unwrap();
         assert_eq!(e.id, "e-1");
         assert_eq!(e.locator, "para 1");

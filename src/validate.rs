@@ -218,6 +218,7 @@ mod tests {
                 name: "a.toml".into(),
                 bytes: text.clone().into_bytes(),
                 text,
+                readable: true,
             }],
             sources: vec![SourceRef {
                 id: "a".into(),

@@ -103,7 +103,8 @@ impl Common {
     pub fn options(&self) -> crate::pipeline::Options<'_> {
         crate::pipeline::Options {
             raw: &self.raw,
-            quiet: self.quiet,
+            // JSON on stderr must be the only thing there for a machine to parse it.
+            quiet: self.quiet || self.format == Format::Json,
         }
     }
     pub fn load_schema(&self) -> Result<Schema, ExitCode> {

@@ -1,0 +1,20 @@
+//! The amount normaliser (`46 million`, `1.26 billion`, `3,500`) on arbitrary text, and on
+//! the same text as a TOML number would give it. Must never panic; an accepted amount is
+//! finite.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use pillars::model::RawValue;
+use pillars::normalise::parse_amount;
+
+fuzz_target!(|text: &str| {
+    if let Ok(v) = parse_amount(&RawValue::Str(text.to_string())) {
+        assert!(v.is_finite(), "{text:?} -> {v}");
+    }
+    if let Ok(f) = text.parse::<f64>() {
+        let _ = parse_amount(&RawValue::Float(f));
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        assert_eq!(parse_amount(&RawValue::Int(i)).unwrap(), i as f64);
+    }
+});
