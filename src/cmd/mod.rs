@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod build;
 mod check;
+pub mod synth;
 mod validate;
 
 /// Build the pillars dataset from hand-annotated extraction files.
@@ -34,6 +35,11 @@ pub enum Command {
     Validate(Common),
     /// Rebuild in memory and fail, naming the files, if the output directory differs.
     Check(Common),
+    /// Write a synthetic raw/ directory (for benchmarks and scale tests).
+    ///
+    /// Deterministic: the same arguments give byte-identical files. The result validates and
+    /// builds with the current schema.
+    Synth(synth::SynthArgs),
 }
 
 /// Options shared by every command that reads the inputs.
@@ -78,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(c) => build::run(&c),
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
+        Command::Synth(a) => synth::run(&a),
     };
     result.unwrap_or_else(|code| code)
 }
