@@ -120,25 +120,30 @@ pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
         .map(|f| (f.name.clone(), f.bytes.as_slice()))
         .collect();
     let hash = export::inputs_hash(&raw, schema);
-    let files = export::run(
-        &r.dataset,
-        schema,
-        &hash,
-        &sources_metadata(&r.dataset, schema),
-    );
+    drop(raw);
+    // Performance (issue 6): freeing millions of small allocations took ~15% of a large
+    // build. The extraction is not needed by export, so it is freed on another thread while
+    // export runs (which also lowers peak memory); the dataset is freed the same way after.
+    let Reconciled {
+        extraction,
+        dataset,
+    } = r;
+    std::thread::spawn(move || drop(extraction));
+    let files = export::run(&dataset, schema, &hash, &sources_metadata(&dataset, schema));
     let bytes: usize = files.values().map(Vec::len).sum();
     stage_line(
         opts.quiet,
         "export",
         format!(
             "{} tables → {} files, {} bytes",
-            r.dataset.tables.len(),
+            dataset.tables.len(),
             files.len(),
             bytes
         ),
         0,
         t,
     );
+    std::thread::spawn(move || drop(dataset));
     Ok(files)
 }
 
