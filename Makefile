@@ -27,7 +27,15 @@ test-rust:
 check: $(BIN)
 	$(BIN) check
 
-test: lint test-rust check
+# Every number and year of raw/ must be in its document (skipped when SOURCES is absent).
+verify: $(BIN)
+	@if [ -d "$(SOURCES)" ]; then \
+		$(BIN) verify --sources "$(SOURCES)"; \
+	else \
+		echo "verify: SKIPPED - source documents folder $(SOURCES) not found (set SOURCES=DIR)"; \
+	fi
+
+test: lint test-rust check verify
 
 # Python tools (pandas, polars, DuckDB, frictionless, openpyxl) in a local virtual environment.
 VENV := .venv

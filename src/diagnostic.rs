@@ -44,6 +44,12 @@ pub enum Code {
     SchemaVersion,
     OutputStale,
     Evidence,
+    // verify
+    MissingDocument,
+    CopiedText,
+    // schema lock (semver), diff
+    SchemaLock,
+    DiffInput,
 }
 
 impl Code {
@@ -82,6 +88,10 @@ impl Code {
             SchemaVersion => "E0602",
             OutputStale => "E0701",
             Evidence => "E0801",
+            MissingDocument => "E0802",
+            CopiedText => "E0803",
+            SchemaLock => "E0603",
+            DiffInput => "E0901",
         }
     }
 }

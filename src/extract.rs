@@ -743,7 +743,7 @@ mod tests {
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert_eq!(p.source_id.as_deref(), Some("x"));
-        let e = &p.records[1];
+        let e = p.records.iter().find(|r| r.id == "e-1").unwrap();
         assert_eq!(e.id, "e-1");
         assert_eq!(e.locator, "para 1");
         assert_eq!(e.fields[0].1, RawValue::Str("2019-09".into()));

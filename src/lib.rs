@@ -19,4 +19,6 @@ pub mod output;
 pub mod pipeline;
 pub mod reconcile;
 pub mod schema;
+pub mod schema_lock;
 pub mod validate;
+pub mod verify;

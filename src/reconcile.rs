@@ -360,3 +360,54 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::parse_partial_date;
+
+    fn claim_values(dates: &[&str]) -> Vec<Value> {
+        dates
+            .iter()
+            .map(|d| Value::PDate(parse_partial_date(d).unwrap()))
+            .collect()
+    }
+
+    fn nested(dates: &[&str]) -> Option<String> {
+        let values = claim_values(dates);
+        let rec = Record {
+            table: 0,
+            id: String::new(),
+            source: 0,
+            locator: String::new(),
+            pos: Default::default(),
+            fields: vec![],
+            derived: vec![],
+        };
+        let claims: Vec<Claim> = values
+            .iter()
+            .map(|v| Claim {
+                rec: &rec,
+                value: v,
+                pos: Default::default(),
+            })
+            .collect();
+        most_precise_nested(&claims).map(|v| v.to_string())
+    }
+
+    #[test]
+    fn nested_dates_keep_the_most_precise() {
+        assert_eq!(
+            nested(&["2019", "2019-09", "2019-09-07"]),
+            Some("2019-09-07".into())
+        );
+        assert_eq!(nested(&["2019-09", "2019"]), Some("2019-09".into()));
+    }
+
+    #[test]
+    fn disjoint_dates_do_not_nest() {
+        assert_eq!(nested(&["2019", "2020"]), None);
+        assert_eq!(nested(&["2019-08", "2019-09"]), None);
+        assert_eq!(nested(&["2019-09-07", "2019-10"]), None);
+    }
+}

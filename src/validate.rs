@@ -177,3 +177,145 @@ pub fn run(
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::{RawFile, SourceRef};
+    use crate::model::{PartialDate, Pos};
+    use crate::normalise::parse_partial_date;
+    use std::path::Path;
+
+    fn schema() -> Schema {
+        Schema::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("schema")).unwrap()
+    }
+
+    fn ex() -> Extraction {
+        let text = "x".repeat(10);
+        Extraction {
+            files: vec![RawFile {
+                path: "raw/a.toml".into(),
+                name: "a.toml".into(),
+                bytes: text.clone().into_bytes(),
+                text,
+            }],
+            sources: vec![SourceRef {
+                id: "a".into(),
+                file: 0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn record(s: &Schema, table: &str, id: &str, fields: Vec<(&str, Value)>) -> Record<Value> {
+        let t = s.tables.iter().position(|t| t.name == table).unwrap();
+        let fields = fields
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    s.tables[t]
+                        .fields
+                        .iter()
+                        .position(|f| f.raw.as_deref() == Some(k))
+                        .unwrap(),
+                    v,
+                    Pos::default(),
+                )
+            })
+            .collect();
+        Record {
+            table: t,
+            id: id.into(),
+            source: 0,
+            locator: String::new(),
+            pos: Pos::default(),
+            fields,
+            derived: vec![],
+        }
+    }
+
+    fn event(s: &Schema, id: &str, date: PartialDate, actors: &[&str]) -> Record<Value> {
+        let str_ = |x: &str| Value::Str(x.into());
+        record(
+            s,
+            "events",
+            id,
+            vec![
+                ("date", Value::PDate(date)),
+                ("partner", str_("CN")),
+                ("event_type", str_("other")),
+                ("title", str_("t")),
+                (
+                    "actor_ids",
+                    Value::List(actors.iter().map(|a| a.to_string()).collect()),
+                ),
+            ],
+        )
+    }
+
+    fn codes(p: &[Problem]) -> Vec<Code> {
+        p.iter().map(|p| p.code).collect()
+    }
+
+    #[test]
+    fn clean_records_pass() {
+        let s = schema();
+        let recs = vec![event(&s, "e-1", parse_partial_date("2019").unwrap(), &[])];
+        assert!(
+            run(
+                &ex(),
+                &recs,
+                &s,
+                NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn finds_duplicates_dangling_references_future_dates_and_bad_ids() {
+        let s = schema();
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let recs = vec![
+            event(&s, "e-1", parse_partial_date("2019").unwrap(), &["nobody"]),
+            event(&s, "e-1", parse_partial_date("2019").unwrap(), &[]),
+            event(&s, "e-2", parse_partial_date("2026-02").unwrap(), &[]),
+            event(&s, "Bad_Id", parse_partial_date("2019").unwrap(), &[]),
+        ];
+        assert_eq!(
+            codes(&run(&ex(), &recs, &s, today)),
+            vec![
+                Code::UnknownReference,
+                Code::DuplicateId,
+                Code::FutureDate,
+                Code::Pattern
+            ]
+        );
+    }
+
+    #[test]
+    fn percent_values_must_be_0_to_100_and_required_fields_present() {
+        let s = schema();
+        let str_ = |x: &str| Value::Str(x.into());
+        let ind = record(
+            &s,
+            "indicators",
+            "i-1",
+            vec![
+                ("indicator", str_("trade_share")),
+                ("partner", str_("CN")),
+                ("period", Value::PDate(parse_partial_date("2020").unwrap())),
+                ("value", Value::Num(120.0)),
+                ("unit", str_("percent")),
+            ],
+        );
+        let p = run(
+            &ex(),
+            &[ind],
+            &s,
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        );
+        assert_eq!(codes(&p), vec![Code::Required, Code::OutOfRange], "{p:?}");
+        assert_eq!(p[0].field.as_deref(), Some("description"));
+    }
+}

@@ -1,24 +1,32 @@
-//! `pillars check`: the committed output must be exactly what the inputs build.
+//! `pillars check`: the committed output must be exactly what the inputs build, and the
+//! schema must be a released version (or a large enough bump of one; see `schema_lock`).
 
 use super::Common;
 use crate::diagnostic::{Code, Loc, Problem};
-use crate::{output, pipeline};
+use crate::{output, pipeline, schema_lock};
 use std::process::ExitCode;
 
 pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
-    let files = pipeline::build(&schema, &c.options()).map_err(|p| c.fail(p))?;
-    let diffs = output::compare(&c.out, &files);
-    if !diffs.is_empty() {
-        let problems = diffs.into_iter().map(|d| Problem::new(Code::OutputStale, d).at(Loc::file(c.out.display().to_string())).expected("output/ as `pillars build` writes it; run `make` (or `pillars build`) and commit output/")).collect();
-        return Err(c.fail(problems));
+    let mut problems = schema_lock::check(&c.schema, &schema);
+    match pipeline::build(&schema, &c.options()) {
+        Err(p) => problems.extend(p),
+        Ok(files) => {
+            let diffs = output::compare(&c.out, &files);
+            problems.extend(diffs.into_iter().map(|d| Problem::new(Code::OutputStale, d).at(Loc::file(c.out.display().to_string())).expected("output/ as `pillars build` writes it; run `make` (or `pillars build`) and commit output/")));
+            if problems.is_empty() {
+                if !c.quiet {
+                    eprintln!(
+                        "ok: {} is up to date ({} files); schema {} is released in {}",
+                        c.out.display(),
+                        files.len(),
+                        schema.version,
+                        c.schema.join(schema_lock::LOCK_FILE).display()
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
     }
-    if !c.quiet {
-        eprintln!(
-            "ok: {} is up to date ({} files)",
-            c.out.display(),
-            files.len()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
+    Err(c.fail(problems))
 }

@@ -8,8 +8,11 @@ use std::process::ExitCode;
 
 mod build;
 mod check;
+mod diff;
+mod schema_lock;
 pub mod synth;
 mod validate;
+mod verify;
 
 /// Build the pillars dataset from hand-annotated extraction files.
 ///
@@ -35,11 +38,45 @@ pub enum Command {
     Validate(Common),
     /// Rebuild in memory and fail, naming the files, if the output directory differs.
     Check(Common),
+    /// Compare two output directories: per table, records added, removed and changed.
+    ///
+    /// Records are matched by the table's primary key (from each directory's
+    /// datapackage.json) and compared field by field from the CSV files. The report is the
+    /// dataset's changelog; the exit code is 0 whether or not there are differences.
+    Diff(diff::DiffArgs),
+    /// Record the current schema as a release in schema/versions.lock.json.
+    ///
+    /// Refuses when schema/VERSION's bump is too small for the changes since the latest
+    /// release (major: removals, type changes, tightened constraints; minor: additions,
+    /// loosened constraints; patch: descriptions only). `--bump auto` writes the right version.
+    SchemaLock(schema_lock::SchemaLockArgs),
+    /// Check that every number and year of every record is in the document it cites.
+    ///
+    /// Reads each extraction file's [source] `file` from --sources DIR and looks for every
+    /// numeric field, every year of a date or period, and every number written in free text
+    /// (title, description, location, occasion, item, role, name) among the figures the
+    /// document states ("$1.26 billion", "€46-million", "1,000", "nine", "4%", "two-thirds").
+    /// Fields marked `derived = { field = "reason" }` are accepted and counted. Any other
+    /// mismatch is printed with file:line:col, record and field, and the exit code is 1.
+    Verify(VerifyArgs),
     /// Write a synthetic raw/ directory (for benchmarks and scale tests).
     ///
     /// Deterministic: the same arguments give byte-identical files. The result validates and
     /// builds with the current schema.
     Synth(synth::SynthArgs),
+}
+
+/// Options of `pillars verify`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    /// Directory holding the source documents (e.g. ../shared/sources).
+    #[arg(long, value_name = "DIR")]
+    pub sources: PathBuf,
+    /// Also list every derived figure the check accepted, with its reason.
+    #[arg(long)]
+    pub show_derived: bool,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Options shared by every command that reads the inputs.
@@ -84,6 +121,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build(c) => build::run(&c),
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
+        Command::Verify(v) => verify::run(&v),
+        Command::Diff(a) => diff::run(&a),
+        Command::SchemaLock(a) => schema_lock::run(&a),
         Command::Synth(a) => synth::run(&a),
     };
     result.unwrap_or_else(|code| code)
