@@ -9,6 +9,7 @@ For each size N (synthetic raw/ from `pillars synth --records N --files N/200`):
 Then the real dataset: `pillars build` and `pillars validate` on raw/ (whole process).
 Every timing is the median of several runs; the count is in the table.
 
+`bench/run.py --report` rewrites docs/BENCHMARKS.md from target/bench/results.json.
 Environment: BENCH_SIZES (default "10000,100000,1000000"), BENCH_RUNS (default 3),
 BENCH_FRICTIONLESS_TIMEOUT seconds (default 600), BENCH_REAL_RUNS (default 30).
 Scratch data goes to target/bench/ (gitignored).
@@ -315,6 +316,11 @@ def main() -> None:
     if not BIN.exists():
         sys.exit(f"{BIN} is missing: run `cargo build --release` (make does it)")
     SCRATCH.mkdir(parents=True, exist_ok=True)
+    if sys.argv[1:] == ["--report"]:
+        # Rewrite docs/BENCHMARKS.md from the last run's results (e.g. after editing NOTES.md).
+        r = json.loads((SCRATCH / "results.json").read_text())
+        (ROOT / "docs" / "BENCHMARKS.md").write_text(report(r["machine"], r["sizes"], r["real"]))
+        return
     m = machine()
     print(f"machine: {m['nproc']} × {m['cpu']}, {m['ram_gib']} GiB; load {load()}", flush=True)
     print("real dataset", flush=True)
