@@ -58,8 +58,11 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         return finish(problems);
     }
 
+    // Normalise and validate report together: one run shows every bad value and every
+    // broken constraint. (Extraction problems stop earlier: a file that does not parse would
+    // make every reference into it look dangling.)
     let t = Instant::now();
-    let (norm, problems) = normalise::run(&ex, schema);
+    let (norm, mut problems) = normalise::run(&ex, schema);
     stage_line(
         opts.quiet,
         "normalise",
@@ -71,19 +74,17 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         problems.len(),
         t,
     );
-    if !problems.is_empty() {
-        return finish(problems);
-    }
 
     let t = Instant::now();
-    let problems = validate::run(&ex, &norm.records, schema, validate::today());
+    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
     stage_line(
         opts.quiet,
         "validate",
         format!("{} records checked", norm.records.len()),
-        problems.len(),
+        invalid.len(),
         t,
     );
+    problems.extend(invalid);
     if !problems.is_empty() {
         return finish(problems);
     }

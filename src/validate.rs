@@ -37,7 +37,7 @@ pub fn run(
             .insert(r.id.as_str());
     }
     let mut seen: HashMap<(u32, usize, &str), &Record<Value>> = HashMap::new();
-    for r in records {
+    for (ri, r) in records.iter().enumerate() {
         let t = &schema.tables[r.table];
         let id_field = t.id_field();
         let problem = |code, msg: String| Problem::new(code, msg).record(&t.name, &r.id);
@@ -74,7 +74,12 @@ pub fn run(
             f.required && f.raw.is_some() && f.default.is_none() && f.name != id_field.name
         }) {
             let fi = t.field_index(&f.name).unwrap();
-            if !r.fields.iter().any(|(i, _, _)| *i == fi) {
+            // Presence is judged on the raw record (aligned with `records`): a value that
+            // normalise rejected was reported there and is not also "missing".
+            let raw_fields = ex.records.get(ri).map_or(&[][..], |x| &x.fields[..]);
+            if !raw_fields.iter().any(|(i, _, _)| *i == fi)
+                && !r.fields.iter().any(|(i, _, _)| *i == fi)
+            {
                 let raw = f.raw.as_deref().unwrap();
                 problems.push(
                     problem(Code::Required, format!("required field `{raw}` is missing"))
