@@ -77,3 +77,9 @@ test-tools: venv dataset
 
 clean:
 	$(CARGO) clean
+
+# Benchmarks (issue 6): pillars build at 10k/100k/1M synthetic records side by side with
+# frictionless, pandas+pyarrow and polars; writes docs/BENCHMARKS.md. Scratch: target/bench/.
+.PHONY: bench
+bench: $(BIN) venv
+	$(PY) bench/run.py

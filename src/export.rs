@@ -59,15 +59,27 @@ pub fn dataset_version(schema: &Schema, inputs_hash: &str) -> String {
 
 pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -> Files {
     let version = dataset_version(schema, inputs_hash);
-    let mut files = Files::new();
-    for t in &ds.tables {
+    // Performance: the CSV and Parquet renderings of every table are independent jobs, run
+    // on all cores (largest tables first, so the provenance table does not start last). Each
+    // job's bytes do not depend on which thread made them, and the files go into a BTreeMap,
+    // so the output is the same as a sequential run.
+    let mut jobs: Vec<(usize, bool)> = (0..ds.tables.len())
+        .flat_map(|i| [(i, false), (i, true)])
+        .collect();
+    jobs.sort_by_key(|&(i, pq)| (std::cmp::Reverse(ds.tables[i].rows.len()), pq));
+    let rendered = parallel_map(&jobs, |&(i, pq)| {
+        let t = &ds.tables[i];
         let ts = &schema.tables[t.schema];
-        files.insert(format!("csv/{}.csv", ts.name), csv(ts, t));
-        files.insert(
-            format!("parquet/{}.parquet", ts.name),
-            parquet(ts, t, &schema.version, &version),
-        );
-    }
+        if pq {
+            (
+                format!("parquet/{}.parquet", ts.name),
+                parquet(ts, t, &schema.version, &version),
+            )
+        } else {
+            (format!("csv/{}.csv", ts.name), csv(ts, t))
+        }
+    });
+    let mut files: Files = rendered.into_iter().collect();
     files.insert(
         "pillars.xlsx".into(),
         crate::xlsx::workbook(ds, schema, &version),
@@ -86,12 +98,52 @@ pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -
     files
 }
 
+/// `f` applied to every item on up to `available_parallelism` threads; results in item
+/// order. Threads take the next unclaimed item, so one large item does not hold up the rest.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = vec![];
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("export thread panicked"))
+            .collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Text for a CSV cell. Text that a spreadsheet would run as a formula gets a leading `'`,
 /// which spreadsheets show as plain text; numbers, dates and booleans are written as is.
-fn csv_cell(ftype: FieldType, v: &Value) -> String {
-    let s = v.to_string();
+/// Performance: text cells are borrowed, not copied (most cells are text).
+fn csv_cell(ftype: FieldType, v: &Value) -> std::borrow::Cow<'_, str> {
+    let s = match v {
+        Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        Value::Null => std::borrow::Cow::Borrowed(""),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
     match ftype {
-        FieldType::String | FieldType::List if s.starts_with(FORMULA_STARTS) => format!("'{s}"),
+        FieldType::String | FieldType::List if s.starts_with(FORMULA_STARTS) => {
+            std::borrow::Cow::Owned(format!("'{s}"))
+        }
         _ => s,
     }
 }
@@ -108,8 +160,10 @@ pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
     w.write_record(ts.fields.iter().map(|f| f.name.as_str()))
         .unwrap();
     for row in &t.rows {
-        w.write_record(ts.fields.iter().zip(row).map(|(f, v)| csv_cell(f.ftype, v)))
-            .unwrap();
+        for (f, v) in ts.fields.iter().zip(row) {
+            w.write_field(csv_cell(f.ftype, v).as_bytes()).unwrap();
+        }
+        w.write_record(None::<&[u8]>).unwrap();
     }
     w.into_inner().unwrap()
 }
@@ -133,7 +187,19 @@ fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
     // Empty text is missing, as in the CSV (datapackage.json: `missingValues: [""]`), so that
     // every format holds the same value (a provenance claim of an empty list is "").
-    let text = |v: &Value| Some(v.to_string()).filter(|s| !s.is_empty());
+    // Performance: text values are appended by reference; only other values (a partial
+    // date, a number in a text column) are formatted.
+    fn text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
+        match v {
+            Value::Null => None,
+            Value::Str(s) if s.is_empty() => None,
+            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+            other => {
+                let s = other.to_string();
+                (!s.is_empty()).then_some(std::borrow::Cow::Owned(s))
+            }
+        }
+    }
     match arrow_type(f) {
         DataType::Dictionary(..) => {
             let mut b = StringDictionaryBuilder::<Int32Type>::new();
@@ -141,7 +207,7 @@ fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef
             Arc::new(b.finish())
         }
         DataType::Utf8 => {
-            let mut b = StringBuilder::new();
+            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
             rows.iter().for_each(|r| b.append_option(text(&r[col])));
             Arc::new(b.finish())
         }

@@ -11,6 +11,7 @@ mod check;
 mod codebook;
 mod diff;
 mod schema_lock;
+pub mod synth;
 mod validate;
 mod verify;
 
@@ -64,6 +65,11 @@ pub enum Command {
     /// Fields marked `derived = { field = "reason" }` are accepted and counted. Any other
     /// mismatch is printed with file:line:col, record and field, and the exit code is 1.
     Verify(VerifyArgs),
+    /// Write a synthetic raw/ directory (for benchmarks and scale tests).
+    ///
+    /// Deterministic: the same arguments give byte-identical files. The result validates and
+    /// builds with the current schema.
+    Synth(synth::SynthArgs),
 }
 
 /// Options of `pillars verify`.
@@ -126,6 +132,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Diff(a) => diff::run(&a),
         Command::SchemaLock(a) => schema_lock::run(&a),
         Command::Codebook(c) => codebook::run(&c),
+        Command::Synth(a) => synth::run(&a),
     };
     result.unwrap_or_else(|code| code)
 }
