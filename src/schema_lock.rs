@@ -174,20 +174,7 @@ impl Classifier {
 
     fn table(&mut self, name: &str, old: &Json, new: &Json) {
         let file = format!("tables/{name}.json");
-        let empty = Map::new();
-        let (o, n) = (
-            old.as_object().unwrap_or(&empty),
-            new.as_object().unwrap_or(&empty),
-        );
-        let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-        for k in keys {
-            let (a, b) = (
-                o.get(k).unwrap_or(&Json::Null),
-                n.get(k).unwrap_or(&Json::Null),
-            );
-            if a == b {
-                continue;
-            }
+        for (k, a, b) in changed_keys(old, new) {
             let at = vec![key_re(k)];
             match k.as_str() {
                 "fields" => self.fields(name, &file, a, b),
@@ -289,20 +276,7 @@ impl Classifier {
 
     fn field(&mut self, table: &str, name: &str, file: &str, old: &Json, new: &Json) {
         let col = format!("column `{table}.{name}`");
-        let empty = Map::new();
-        let (o, n) = (
-            old.as_object().unwrap_or(&empty),
-            new.as_object().unwrap_or(&empty),
-        );
-        let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-        for k in keys {
-            let (a, b) = (
-                o.get(k).unwrap_or(&Json::Null),
-                n.get(k).unwrap_or(&Json::Null),
-            );
-            if a == b {
-                continue;
-            }
+        for (k, a, b) in changed_keys(old, new) {
             let at = vec![name_re(name), key_re(k)];
             let (level, what) = match k.as_str() {
                 "constraints" => {
@@ -352,20 +326,7 @@ impl Classifier {
     }
 
     fn constraints(&mut self, col: &str, file: &str, name: &str, old: &Json, new: &Json) {
-        let empty = Map::new();
-        let (o, n) = (
-            old.as_object().unwrap_or(&empty),
-            new.as_object().unwrap_or(&empty),
-        );
-        let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-        for k in keys {
-            let (a, b) = (
-                o.get(k).unwrap_or(&Json::Null),
-                n.get(k).unwrap_or(&Json::Null),
-            );
-            if a == b {
-                continue;
-            }
+        for (k, a, b) in changed_keys(old, new) {
             let tighter = |why: &str| (Level::Major, format!("{col}: constraint `{k}` {why}"));
             let looser = |why: &str| (Level::Minor, format!("{col}: constraint `{k}` {why}"));
             let change = format!("from {} to {}", render(a), render(b));
@@ -451,19 +412,7 @@ impl Classifier {
     fn vocabulary(&mut self, v: &str, old: &Json, new: &Json) {
         let file = "vocabularies.json";
         let empty = Map::new();
-        let (o, n) = (
-            old.as_object().unwrap_or(&empty),
-            new.as_object().unwrap_or(&empty),
-        );
-        let keys: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-        for k in keys {
-            let (a, b) = (
-                o.get(k).unwrap_or(&Json::Null),
-                n.get(k).unwrap_or(&Json::Null),
-            );
-            if a == b {
-                continue;
-            }
+        for (k, a, b) in changed_keys(old, new) {
             match k.as_str() {
                 "values" => {
                     let (va, vb) = (
@@ -514,6 +463,27 @@ impl Classifier {
             }
         }
     }
+}
+
+/// The keys whose values differ between two JSON objects (a missing key counts as null),
+/// in key order, with the old and new value.
+fn changed_keys<'a>(old: &'a Json, new: &'a Json) -> Vec<(&'a String, &'a Json, &'a Json)> {
+    let (o, n) = (old.as_object(), new.as_object());
+    let keys: BTreeSet<&String> = o
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .chain(n.into_iter().flat_map(|m| m.keys()))
+        .collect();
+    keys.into_iter()
+        .map(|k| {
+            (
+                k,
+                o.and_then(|m| m.get(k)).unwrap_or(&Json::Null),
+                n.and_then(|m| m.get(k)).unwrap_or(&Json::Null),
+            )
+        })
+        .filter(|(_, a, b)| a != b)
+        .collect()
 }
 
 /// Every change from snapshot `old` to snapshot `new`, with the bump each needs, in a stable
