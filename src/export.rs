@@ -59,31 +59,41 @@ pub fn dataset_version(schema: &Schema, inputs_hash: &str) -> String {
 
 pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -> Files {
     let version = dataset_version(schema, inputs_hash);
-    // Performance: the CSV and Parquet renderings of every table are independent jobs, run
-    // on all cores (largest tables first, so the provenance table does not start last). Each
-    // job's bytes do not depend on which thread made them, and the files go into a BTreeMap,
-    // so the output is the same as a sequential run.
-    let mut jobs: Vec<(usize, bool)> = (0..ds.tables.len())
-        .flat_map(|i| [(i, false), (i, true)])
-        .collect();
-    jobs.sort_by_key(|&(i, pq)| (std::cmp::Reverse(ds.tables[i].rows.len()), pq));
-    let rendered = parallel_map(&jobs, |&(i, pq)| {
-        let t = &ds.tables[i];
-        let ts = &schema.tables[t.schema];
-        if pq {
+    // Performance: the CSV and Parquet renderings of every table and the workbook are
+    // independent jobs, run on all cores (the workbook and the largest tables first, so the
+    // longest jobs do not start last). Each job's bytes do not depend on which thread made
+    // them, and the files go into a BTreeMap, so the output is the same as a sequential run.
+    enum Job {
+        Workbook,
+        Csv(usize),
+        Parquet(usize),
+    }
+    let mut jobs: Vec<Job> = vec![Job::Workbook];
+    let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].rows.len()));
+    jobs.extend(
+        by_size
+            .into_iter()
+            .flat_map(|i| [Job::Csv(i), Job::Parquet(i)]),
+    );
+    let rendered = parallel_map(&jobs, |job| match *job {
+        Job::Workbook => (
+            "pillars.xlsx".to_string(),
+            crate::xlsx::workbook(ds, schema, &version),
+        ),
+        Job::Csv(i) => {
+            let ts = &schema.tables[ds.tables[i].schema];
+            (format!("csv/{}.csv", ts.name), csv(ts, &ds.tables[i]))
+        }
+        Job::Parquet(i) => {
+            let ts = &schema.tables[ds.tables[i].schema];
             (
                 format!("parquet/{}.parquet", ts.name),
-                parquet(ts, t, &schema.version, &version),
+                parquet(ts, &ds.tables[i], &schema.version, &version),
             )
-        } else {
-            (format!("csv/{}.csv", ts.name), csv(ts, t))
         }
     });
     let mut files: Files = rendered.into_iter().collect();
-    files.insert(
-        "pillars.xlsx".into(),
-        crate::xlsx::workbook(ds, schema, &version),
-    );
     files.insert(
         "datapackage.json".into(),
         datapackage(schema, &version, sources),

@@ -11,10 +11,14 @@
 //! the time of the build, so two builds of the same inputs give the same file.
 
 use crate::model::Value;
-use crate::reconcile::{Dataset, Table};
+use crate::reconcile::Dataset;
 use crate::schema::{FieldType, Schema, TableSchema};
 use chrono::Datelike;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+/// Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header. A larger table
+/// continues on further sheets (`provenance`, `provenance_2`, …) instead of failing the build.
+const MAX_ROWS: usize = 1_048_575;
 
 /// Widest column, in characters; longer cells wrap nowhere and are cut off on screen only.
 const MAX_WIDTH: usize = 60;
@@ -37,21 +41,37 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
     );
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
-        let ws = wb.add_worksheet();
-        sheet(ws, ts, t)?;
+        let parts: Vec<&[Vec<Value>]> = if t.rows.is_empty() {
+            vec![&[]]
+        } else {
+            t.rows.chunks(MAX_ROWS).collect()
+        };
+        for (i, rows) in parts.into_iter().enumerate() {
+            let name = if i == 0 {
+                ts.name.clone()
+            } else {
+                format!("{}_{}", ts.name, i + 1)
+            };
+            sheet(wb.add_worksheet(), &name, ts, rows)?;
+        }
     }
     wb.save_to_buffer()
 }
 
-fn sheet(ws: &mut Worksheet, ts: &TableSchema, t: &Table) -> Result<(), XlsxError> {
+fn sheet(
+    ws: &mut Worksheet,
+    name: &str,
+    ts: &TableSchema,
+    rows: &[Vec<Value>],
+) -> Result<(), XlsxError> {
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    ws.set_name(&ts.name)?;
+    ws.set_name(name)?;
     let mut widths: Vec<usize> = ts.fields.iter().map(|f| f.name.chars().count()).collect();
     for (c, f) in ts.fields.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, &f.name, &header)?;
     }
-    for (r, row) in t.rows.iter().enumerate() {
+    for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
         for (c, (f, v)) in ts.fields.iter().zip(row).enumerate() {
             let col = c as u16;
