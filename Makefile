@@ -69,7 +69,8 @@ $(VENV)-cff/.installed: requirements-cff.txt
 	touch $@
 
 # The tools our users open the data with (pandas, polars, DuckDB, LibreOffice, openpyxl, the
-# Frictionless validator), plus actionlint on the workflow and cffconvert on CITATION.cff.
+# Frictionless validator), plus a schema check of the workflow (check-jsonschema; actionlint
+# does not install from the reachable registries) and cffconvert on CITATION.cff.
 # A test that cannot run here (no LibreOffice) is skipped with its reason printed (-rs).
 test-tools: venv dataset
 	$(VENV)/bin/frictionless validate output/datapackage.json
