@@ -6,6 +6,7 @@ use crate::diagnostic::{self, Problem};
 use crate::export::{self, Files};
 use crate::extract::{self, Extraction};
 use crate::model::Value;
+use crate::normalise::Normalised;
 use crate::reconcile::{self, Dataset};
 use crate::schema::Schema;
 use crate::{normalise, validate};
@@ -36,12 +37,61 @@ fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started:
 
 /// Stages 1–4. Returns every problem of the first stage that found any.
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
-    let finish = |mut p: Vec<Problem>| {
-        diagnostic::sort(&mut p);
-        Err(p)
-    };
+    let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
-    let (ex, problems) = extract::run(opts.raw, schema);
+    let (dataset, stats, mut problems) =
+        reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+    stage_line(
+        opts.quiet,
+        "reconcile",
+        format!(
+            "{} records → {} rows, conflicts: {} resolved, {} unresolved",
+            stats.records_in, stats.records_out, stats.resolved, stats.unresolved
+        ),
+        problems.len(),
+        t,
+    );
+    if !problems.is_empty() {
+        diagnostic::sort(&mut problems);
+        return Err(problems);
+    }
+    Ok(Reconciled {
+        extraction: ex,
+        dataset,
+    })
+}
+
+/// Stages 1–3: the extraction and its normalised records, every constraint checked.
+pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalised), Vec<Problem>> {
+    // Normalise and validate report together: one run shows every bad value and every
+    // broken constraint. (Extraction problems stop earlier: a file that does not parse would
+    // make every reference into it look dangling.)
+    let (ex, norm, mut problems) = normalised(schema, opts)?;
+    let t = Instant::now();
+    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    stage_line(
+        opts.quiet,
+        "validate",
+        format!("{} records checked", norm.records.len()),
+        invalid.len(),
+        t,
+    );
+    problems.extend(invalid);
+    if !problems.is_empty() {
+        diagnostic::sort(&mut problems);
+        return Err(problems);
+    }
+    Ok((ex, norm))
+}
+
+/// Stages 1–2: the extraction and its normalised records, with the problems normalise found
+/// (returned, not failed on, so that `checked` can report them with validation's).
+pub fn normalised(
+    schema: &Schema,
+    opts: &Options,
+) -> Result<(Extraction, Normalised, Vec<Problem>), Vec<Problem>> {
+    let t = Instant::now();
+    let (ex, mut problems) = extract::run(opts.raw, schema);
     stage_line(
         opts.quiet,
         "extract",
@@ -55,14 +105,11 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         t,
     );
     if !problems.is_empty() {
-        return finish(problems);
+        diagnostic::sort(&mut problems);
+        return Err(problems);
     }
-
-    // Normalise and validate report together: one run shows every bad value and every
-    // broken constraint. (Extraction problems stop earlier: a file that does not parse would
-    // make every reference into it look dangling.)
     let t = Instant::now();
-    let (norm, mut problems) = normalise::run(&ex, schema);
+    let (norm, problems) = normalise::run(&ex, schema);
     stage_line(
         opts.quiet,
         "normalise",
@@ -74,40 +121,7 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         problems.len(),
         t,
     );
-
-    let t = Instant::now();
-    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
-    stage_line(
-        opts.quiet,
-        "validate",
-        format!("{} records checked", norm.records.len()),
-        invalid.len(),
-        t,
-    );
-    problems.extend(invalid);
-    if !problems.is_empty() {
-        return finish(problems);
-    }
-
-    let t = Instant::now();
-    let (dataset, stats, problems) = reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
-    stage_line(
-        opts.quiet,
-        "reconcile",
-        format!(
-            "{} records → {} rows, conflicts: {} resolved, {} unresolved",
-            stats.records_in, stats.records_out, stats.resolved, stats.unresolved
-        ),
-        problems.len(),
-        t,
-    );
-    if !problems.is_empty() {
-        return finish(problems);
-    }
-    Ok(Reconciled {
-        extraction: ex,
-        dataset,
-    })
+    Ok((ex, norm, problems))
 }
 
 /// All five stages, rendering the output files in memory.

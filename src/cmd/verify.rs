@@ -1,7 +1,7 @@
 //! `pillars verify --sources DIR`: every number and year is in the document it cites.
 
 use super::VerifyArgs;
-use crate::{extract, normalise, verify};
+use crate::{pipeline, verify};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -9,13 +9,13 @@ pub fn run(v: &VerifyArgs) -> Result<ExitCode, ExitCode> {
     let c = &v.common;
     let schema = c.load_schema()?;
     let t = Instant::now();
-    let (ex, problems) = extract::run(&c.raw, &schema);
+    // Stages 1-2 as every command runs them; constraints are `validate`'s business, so a
+    // figure can be checked against its document before the record is complete.
+    let (ex, norm, mut problems) =
+        pipeline::normalised(&schema, &c.options()).map_err(|p| c.fail(p))?;
     if !problems.is_empty() {
-        return Err(c.fail(sorted(problems)));
-    }
-    let (norm, problems) = normalise::run(&ex, &schema);
-    if !problems.is_empty() {
-        return Err(c.fail(sorted(problems)));
+        crate::diagnostic::sort(&mut problems);
+        return Err(c.fail(problems));
     }
     let out = verify::run(&ex, &norm.records, &schema, &v.sources).map_err(|p| c.fail(p))?;
     let s = out.stats;
@@ -53,9 +53,4 @@ pub fn run(v: &VerifyArgs) -> Result<ExitCode, ExitCode> {
         eprintln!("ok: every figure is in its document, and no free text copies the document");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn sorted(mut p: Vec<crate::diagnostic::Problem>) -> Vec<crate::diagnostic::Problem> {
-    crate::diagnostic::sort(&mut p);
-    p
 }
