@@ -47,6 +47,10 @@ pub enum Code {
     // verify
     MissingDocument,
     CopiedText,
+    LocatorUnreadable,
+    LocatorUnresolved,
+    OutsidePassage,
+    SourceYear,
     // schema lock (semver), diff
     SchemaLock,
     DiffInput,
@@ -90,6 +94,10 @@ impl Code {
             Evidence => "E0801",
             MissingDocument => "E0802",
             CopiedText => "E0803",
+            LocatorUnreadable => "E0804",
+            LocatorUnresolved => "E0805",
+            OutsidePassage => "E0806",
+            SourceYear => "E0807",
             SchemaLock => "E0603",
             DiffInput => "E0901",
         }

@@ -14,12 +14,14 @@
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::extract::Extraction;
+use crate::locator;
 use crate::model::RawValue;
 use crate::model::{Pos, Record, Value};
 use crate::normalise::parse_amount;
-use crate::schema::{FieldType, Kind, Merge, Schema};
+use crate::schema::{FieldType, Kind, Merge, Schema, TableSchema};
 use regex::Regex;
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -409,14 +411,30 @@ pub struct Document {
     /// Lowercased text with every dash as `-`, for designations.
     folded: String,
     mentions: Vec<Mention>,
-    /// Hashes of every run of `COPY_WINDOW` consecutive words, to catch copied sentences.
-    shingles: HashSet<u64>,
+    /// Hashes of every run of `n` consecutive words, for each `n` of [`COPY_RUNS`], to catch
+    /// copied and near-copied sentences.
+    shingles: Vec<(usize, HashSet<u64>)>,
+    /// Byte ranges of the paragraphs ([`locator::paragraphs`]).
+    paragraphs: Vec<Range<usize>>,
 }
+
+/// A figure counts as in its passage when it stands in a named paragraph or in the one just
+/// before or after (a sentence split by a page break, a heading between).
+pub const PASSAGE_SLACK: usize = 1;
 
 /// Free text sharing this many consecutive words with its document is treated as copied:
 /// long enough that names and official titles do not trigger it, short enough to catch a
 /// sentence taken over with small edits.
 pub const COPY_WINDOW: usize = 10;
+/// Descriptions are the annotator's own sentences, never names: a shorter run is enough.
+pub const DESCRIPTION_WINDOW: usize = 8;
+/// A near copy: a description of at least `NEAR_COPY_MIN_WORDS` words of which this share
+/// of its runs of `NEAR_COPY_RUN` words stand in the document (words swapped or dropped
+/// here and there, the sentence kept).
+pub const NEAR_COPY_SHARE: f64 = 0.4;
+pub const NEAR_COPY_RUN: usize = 4;
+pub const NEAR_COPY_MIN_WORDS: usize = 8;
+const COPY_RUNS: [usize; 3] = [NEAR_COPY_RUN, DESCRIPTION_WINDOW, COPY_WINDOW];
 
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_alphanumeric())
@@ -448,15 +466,103 @@ impl Document {
             text: text.to_string(),
             folded: fold(text),
             mentions: mentions(text),
-            shingles: words(text).windows(COPY_WINDOW).map(shingle).collect(),
+            shingles: {
+                let w = words(text);
+                let runs = |n| w.windows(n).map(shingle).collect();
+                COPY_RUNS.iter().map(|&n| (n, runs(n))).collect()
+            },
+            paragraphs: locator::paragraphs(text),
         }
     }
-    /// The first run of `COPY_WINDOW` words of `s` that also stands in the document.
-    pub fn copied_words(&self, s: &str) -> Option<String> {
+    /// The passage a locator names (± [`PASSAGE_SLACK`] paragraphs), as byte ranges.
+    pub fn passage(&self, loc: &str) -> Result<Vec<Range<usize>>, (Code, String)> {
+        let refs = locator::references(loc).map_err(|e| (Code::LocatorUnreadable, e))?;
+        if refs.is_empty() {
+            return Err((
+                Code::LocatorUnreadable,
+                format!("the locator `{loc}` names no paragraph"),
+            ));
+        }
+        locator::passages(&self.paragraphs, &refs, PASSAGE_SLACK).map_err(|r| {
+            (
+                Code::LocatorUnresolved,
+                format!(
+                    "the locator names ¶{}-{} but {} has {} paragraphs",
+                    r.first,
+                    r.last,
+                    self.name,
+                    self.paragraphs.len()
+                ),
+            )
+        })
+    }
+    /// True when the passage states `v`.
+    pub fn has_in(&self, v: f64, passage: &[Range<usize>]) -> bool {
+        self.mentions
+            .iter()
+            .any(|m| same(m, v) && passage.iter().any(|r| r.contains(&m.start)))
+    }
+    /// True when the passage holds `token` (case- and dash-insensitive).
+    pub fn has_token_in(&self, token: &str, passage: &[Range<usize>]) -> bool {
+        let token = fold(token);
+        passage
+            .iter()
+            .any(|r| fold(&self.text[r.clone()]).contains(&token))
+    }
+    /// The paragraph number holding byte `at`.
+    fn paragraph_at(&self, at: usize) -> usize {
+        self.paragraphs.partition_point(|p| p.end < at) + 1
+    }
+    /// The paragraphs (up to five) where the document states `v`, as a hint.
+    fn stated_in(&self, v: Option<f64>, token: &str) -> String {
+        let mut at: Vec<usize> = match v {
+            Some(v) => self
+                .mentions
+                .iter()
+                .filter(|m| same(m, v))
+                .map(|m| self.paragraph_at(m.start))
+                .collect(),
+            None => {
+                let token = fold(token);
+                let paras = self.paragraphs.iter().enumerate();
+                paras
+                    .filter(|(_, r)| fold(&self.text[(*r).clone()]).contains(&token))
+                    .map(|(i, _)| i + 1)
+                    .collect()
+            }
+        };
+        at.dedup();
+        let list: Vec<String> = at.iter().take(5).map(|n| format!("¶{n}")).collect();
+        list.join(", ")
+    }
+    fn runs(&self, n: usize) -> &HashSet<u64> {
+        &self
+            .shingles
+            .iter()
+            .find(|(m, _)| *m == n)
+            .expect("a run length of COPY_RUNS")
+            .1
+    }
+    /// The first run of `window` words of `s` that also stands in the document.
+    pub fn copied_words(&self, s: &str, window: usize) -> Option<String> {
         words(s)
-            .windows(COPY_WINDOW)
-            .find(|w| self.shingles.contains(&shingle(w)))
+            .windows(window)
+            .find(|w| self.runs(window).contains(&shingle(w)))
             .map(|w| w.join(" "))
+    }
+    /// The share of `s`'s runs of [`NEAR_COPY_RUN`] words that stand in the document, when
+    /// it reaches [`NEAR_COPY_SHARE`].
+    pub fn near_copy(&self, s: &str) -> Option<f64> {
+        let w = words(s);
+        if w.len() < NEAR_COPY_MIN_WORDS {
+            return None;
+        }
+        let runs: Vec<_> = w.windows(NEAR_COPY_RUN).collect();
+        let found = runs
+            .iter()
+            .filter(|r| self.runs(NEAR_COPY_RUN).contains(&shingle(r)));
+        let share = found.count() as f64 / runs.len() as f64;
+        (share >= NEAR_COPY_SHARE).then_some(share)
     }
     /// True when the document states `v`.
     pub fn has(&self, v: f64) -> bool {
@@ -533,6 +639,108 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+static PUBLISHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:published|posted on|first published|copyright|©)\W{0,3}(?:[A-Za-z]+\.? ){0,3}(?:[0-9]{1,2},? )?((?:19|20)[0-9]{2})\b")
+        .expect("valid regex")
+});
+static ACCESSED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:accessed|retrieved)(?: on)?:? [^\n]{0,20}?((?:19|20)[0-9]{2})\b")
+        .expect("valid regex")
+});
+
+/// The `[source]` year against what the document says of its own date: a publication line
+/// ("Published March 2021", "© 2020") must agree with it, and a reference the author
+/// accessed in a year (`Accessed 1 July 2024`) means the document is not older than that.
+fn source_year(doc: &Document, r: &Record<Value>, t: &TableSchema) -> Option<Problem> {
+    let year = r.fields.iter().find_map(|(fi, v, _)| match v {
+        Value::Int(y) if t.fields[*fi].name == "year" => Some(*y),
+        _ => None,
+    })?;
+    let stated: Vec<i64> = PUBLISHED
+        .captures_iter(&doc.text)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    let accessed = ACCESSED
+        .captures_iter(&doc.text)
+        .filter_map(|c| c[1].parse::<i64>().ok())
+        .max();
+    let msg = if !stated.is_empty() && !stated.contains(&year) {
+        format!(
+            "[source] year {year}, but {} says it was published in {}",
+            doc.name, stated[0]
+        )
+    } else if let Some(a) = accessed.filter(|a| *a > year) {
+        format!(
+            "[source] year {year}, but {} cites a page it accessed in {a}",
+            doc.name
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Problem::new(Code::SourceYear, msg)
+            .record("sources", &r.id)
+            .field("year")
+            .expected("the year the document was published, as the document states it"),
+    )
+}
+
+/// A free-text field that copies its document: a run of words (10; 8 in a description), or
+/// a description most of whose 4-word runs stand in the document. Names and official titles
+/// (`name`, `role`) are designations, quoted by nature.
+fn copied(doc: &Document, field: &str, text: &str) -> Option<Problem> {
+    if ["name", "role"].contains(&field) {
+        return None;
+    }
+    let description = field == "description";
+    let window = if description {
+        DESCRIPTION_WINDOW
+    } else {
+        COPY_WINDOW
+    };
+    let msg = if let Some(run) = doc.copied_words(text, window) {
+        format!(
+            "`{field}` repeats {window} or more consecutive words of {}: \"{run}\"",
+            doc.name
+        )
+    } else {
+        let share = doc.near_copy(text).filter(|_| description)?;
+        format!(
+            "`{field}` nearly copies {}: {:.0}% of its {NEAR_COPY_RUN}-word runs stand in the document",
+            doc.name,
+            share * 100.0
+        )
+    };
+    Some(Problem::new(Code::CopiedText, msg).expected(
+        "the annotator's own words: the documents are copyrighted; keep the facts and names, rephrase the rest",
+    ))
+}
+
+/// A figure the document states, but not in the passage the record's locator names.
+fn outside_passage(
+    doc: &Document,
+    r: &Record<Value>,
+    field: &str,
+    written: &str,
+    v: Option<f64>,
+    table: &str,
+) -> Problem {
+    Problem::new(
+        Code::OutsidePassage,
+        format!(
+            "`{written}` is in {} but not in the passage the locator names (`{}`)",
+            doc.name, r.locator
+        ),
+    )
+    .record(table, &r.id)
+    .field(field)
+    .expected(format!(
+        "a locator that names the paragraph stating it (± {PASSAGE_SLACK}): {} states it in {}",
+        doc.name,
+        doc.stated_in(v, written)
+    ))
+}
+
 /// Checks every record of `ex` (normalised as `records`) against the documents in `sources`.
 pub fn run(
     ex: &Extraction,
@@ -573,7 +781,9 @@ pub fn run(
         match std::fs::read(&path) {
             Ok(b) => {
                 let text = String::from_utf8_lossy(&b);
-                docs.insert(r.pos.file, Document::new(&name, &text));
+                let doc = Document::new(&name, &text);
+                problems.extend(source_year(&doc, r, t).map(|p| p.at(ex.loc(r.pos))));
+                docs.insert(r.pos.file, doc);
             }
             Err(e) => problems.push(
                 Problem::new(
@@ -597,6 +807,17 @@ pub fn run(
         };
         stats.records += 1;
         let t = &schema.tables[r.table];
+        // Figures are looked for in the passage the locator names; when it cannot be
+        // followed, that is reported and the figures are still checked against the document.
+        let passage = doc.passage(&r.locator).map_err(|(code, msg)| {
+            problems.push(
+                Problem::new(code, msg)
+                    .at(ex.loc(r.pos))
+                    .record(&t.name, &r.id)
+                    .field("locator")
+                    .expected(format!("a locator naming the paragraphs of {} that state the record's figures, e.g. `Section heading, ¶12` or `¶12-14; ¶20` (paragraphs: `pillars paragraphs {}`; see docs/ANNOTATING.md)", doc.name, doc.name)),
+            )
+        }).ok();
         for (fi, value, pos) in &r.fields {
             let f = &t.fields[*fi];
             let fname = f.raw.as_deref().unwrap_or(&f.name);
@@ -654,18 +875,12 @@ pub fn run(
                 }
                 _ => {}
             }
-            // Names and official titles (`name`, `role`) are designations, quoted by nature.
-            if let (Value::Str(s), true) = (value, free_text && !["name", "role"].contains(&fname))
-                && let Some(run) = doc.copied_words(s)
+            if let Value::Str(text) = value
+                && free_text
+                && let Some(p) = copied(doc, fname, text)
             {
                 stats.copied += 1;
-                problems.push(
-                    Problem::new(Code::CopiedText, format!("`{fname}` repeats {COPY_WINDOW} or more consecutive words of {}: \"{run}\"", doc.name))
-                        .at(ex.loc(*pos))
-                        .record(&t.name, &r.id)
-                        .field(fname)
-                        .expected("the annotator's own words: the documents are copyrighted; keep the facts and names, rephrase the rest"),
-                );
+                problems.push(p.at(ex.loc(*pos)).record(&t.name, &r.id).field(fname));
             }
             if figures.is_empty() {
                 continue;
@@ -687,14 +902,24 @@ pub fn run(
                     "year" => stats.years += 1,
                     _ => stats.in_text += 1,
                 }
-                let found = match v {
+                let in_doc = match v {
                     Some(v) => doc.has(v),
                     None => doc.has_token(&written),
                 };
-                if found {
+                let in_passage = match (&passage, v) {
+                    (None, _) => in_doc,
+                    (Some(p), Some(v)) => doc.has_in(v, p),
+                    (Some(p), None) => doc.has_token_in(&written, p),
+                };
+                if in_passage {
                     continue;
                 }
                 stats.mismatches += 1;
+                if in_doc {
+                    problems
+                        .push(outside_passage(doc, r, fname, &written, v, &t.name).at(ex.loc(p)));
+                    continue;
+                }
                 let what = match (kind, v) {
                     ("number", Some(v)) if written != fmt_num(v) => {
                         format!("{} (`{written}`)", fmt_num(v))

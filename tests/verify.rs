@@ -3,25 +3,26 @@
 mod common;
 use common::Workdir;
 
-const DOC: &str = "Serbia and China\n\
-In 2016 HBIS bought the Smederevo steel mill for €46-million.\n\
-Zijin took a 63% stake in RTB Bor in December 2018, pledging $1.26 billion.\n\
-Some 1,000 cameras were installed, and nine drones were delivered.\n\
-Two-thirds of exports went to the EU; over 70 per cent of people approve.\n\
+/// Six paragraphs (runs of non-blank lines): ¶1 the heading, ¶2–¶6 one fact each.
+const DOC: &str = "Serbia and China\n\n\
+In 2016 HBIS bought the Smederevo steel mill for €46-million.\n\n\
+Zijin took a 63% stake in RTB Bor in December 2018, pledging $1.26 billion.\n\n\
+Some 1,000 cameras were installed, and nine drones were delivered.\n\n\
+Two-thirds of exports went to the EU; over 70 per cent of people approve.\n\n\
 The FK-3 air-defence system arrived.\n";
 
 fn raw(deals: &str) -> String {
     format!(
         "[source]\nsource_id = \"doc\"\nfile = \"doc.txt\"\ntitle = \"T\"\nyear = 2020\nkind = \"news\"\n\n\
-[[actor]]\nid = \"hbis\"\nname = \"HBIS Group\"\nactor_type = \"company\"\ncountry = \"CN\"\nlocator = \"para 1\"\n\n{deals}"
+[[actor]]\nid = \"hbis\"\nname = \"HBIS Group\"\nactor_type = \"company\"\ncountry = \"CN\"\nlocator = \"¶2\"\n\n{deals}"
     )
 }
 
-const GOOD: &str = "[[deal]]\nid = \"smederevo\"\ndate = \"2016\"\npartner = \"CN\"\ndeal_type = \"acquisition\"\ntitle = \"HBIS buys the Smederevo mill for €46 million\"\ndescription = \"About 1,000 cameras and the FK-3 system; end-2018 pledge\"\nitem = \"Steel mill\"\namount = \"46 million\"\ncurrency = \"EUR\"\nlocator = \"para 1\"\n\n\
-[[deal]]\nid = \"bor\"\ndate = \"2018-12\"\npartner = \"CN\"\ndeal_type = \"acquisition\"\ntitle = \"Zijin takes over RTB Bor\"\namount = \"1.26 billion\"\ncurrency = \"USD\"\nstake_pct = 63\nlocator = \"para 2\"\n\n\
-[[deal]]\nid = \"drones\"\ndate = \"2016/2018\"\npartner = \"CN\"\ndeal_type = \"arms_purchase\"\ntitle = \"Drones\"\nquantity_delivered = 9\nlocator = \"para 3\"\n\n\
-[[indicator]]\nid = \"eu-export-share\"\nindicator = \"export_share\"\npartner = \"EU\"\nperiod = \"2018\"\nvalue = 66.7\nunit = \"percent\"\nlocator = \"para 4\"\n\n\
-[[indicator]]\nid = \"approval\"\nindicator = \"public_opinion\"\npartner = \"CN\"\nperiod = \"2016\"\nvalue = 70\nunit = \"percent\"\nlocator = \"para 4\"\n";
+const GOOD: &str = "[[deal]]\nid = \"smederevo\"\ndate = \"2016\"\npartner = \"CN\"\ndeal_type = \"acquisition\"\ntitle = \"HBIS buys the Smederevo mill for €46 million\"\ndescription = \"About 1,000 cameras and the FK-3 system; end-2018 pledge\"\nitem = \"Steel mill\"\namount = \"46 million\"\ncurrency = \"EUR\"\nlocator = \"Serbia and China, ¶2; ¶5\"\n\n\
+[[deal]]\nid = \"bor\"\ndate = \"2018-12\"\npartner = \"CN\"\ndeal_type = \"acquisition\"\ntitle = \"Zijin takes over RTB Bor\"\namount = \"1.26 billion\"\ncurrency = \"USD\"\nstake_pct = 63\nlocator = \"¶3\"\n\n\
+[[deal]]\nid = \"drones\"\ndate = \"2016/2018\"\npartner = \"CN\"\ndeal_type = \"arms_purchase\"\ntitle = \"Drones\"\nquantity_delivered = 9\nlocator = \"¶3\"\n\n\
+[[indicator]]\nid = \"eu-export-share\"\nindicator = \"export_share\"\npartner = \"EU\"\nperiod = \"2018\"\nvalue = 66.7\nunit = \"percent\"\nlocator = \"¶4\"\n\n\
+[[indicator]]\nid = \"approval\"\nindicator = \"public_opinion\"\npartner = \"CN\"\nperiod = \"2016\"\nvalue = 70\nunit = \"percent\"\nlocator = \"¶2; ¶5\"\n";
 
 fn workdir(name: &str, deals: &str) -> Workdir {
     let wd = Workdir::new(name);
@@ -112,15 +113,15 @@ fn a_missing_sources_dir_or_document_is_a_clear_error() {
 
 #[test]
 fn free_text_copied_from_the_document_fails() {
-    // Ten consecutive words of DOC, line 4, reused in a description.
+    // Eight consecutive words of DOC, ¶4, reused in a description (ten in a title).
     let copied = GOOD.replace(
         "description = \"About 1,000 cameras and the FK-3 system; end-2018 pledge\"",
-        "description = \"Some 1,000 cameras were installed, and nine drones were delivered.\"",
+        "description = \"Some 1,000 cameras were installed, and nine drones arrived.\"",
     );
     let wd = workdir("verify-copied", &copied);
     let err = wd.fails(&["verify", "--sources", "sources"]);
     assert!(
-        err.contains("error[E0803]: `description` repeats 10 or more consecutive words of doc.txt"),
+        err.contains("error[E0803]: `description` repeats 8 or more consecutive words of doc.txt"),
         "{err}"
     );
     assert!(
@@ -132,10 +133,136 @@ fn free_text_copied_from_the_document_fails() {
     let wd = workdir("verify-copied-name", GOOD);
     wd.write(
         "raw/doc.toml",
-        raw(GOOD).replace(
-            "name = \"HBIS Group\"",
-            "name = \"Some 1,000 cameras were installed, and nine drones were delivered\"",
-        ),
+        raw(GOOD)
+            .replace(
+                "name = \"HBIS Group\"",
+                "name = \"Some 1,000 cameras were installed, and nine drones were delivered\"",
+            )
+            .replace(
+                "country = \"CN\"\nlocator = \"¶2\"",
+                "country = \"CN\"\nlocator = \"¶4\"",
+            ),
     );
     wd.ok(&["verify", "--sources", "sources"]);
+}
+
+#[test]
+fn a_locator_must_name_paragraphs_the_document_has() {
+    let none = GOOD.replace(
+        "locator = \"¶3\"\n\n[[deal]]\nid = \"drones\"",
+        "locator = \"Zijin paragraph\"\n\n[[deal]]\nid = \"drones\"",
+    );
+    let wd = workdir("verify-loc-none", &none);
+    let err = wd.fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains("error[E0804]: the locator `Zijin paragraph` names no paragraph"),
+        "{err}"
+    );
+    assert!(
+        err.contains("record: deals `bor`, field `locator`"),
+        "{err}"
+    );
+    let zero = GOOD.replace(
+        "locator = \"¶3\"\n\n[[deal]]\nid = \"drones\"",
+        "locator = \"¶0\"\n\n[[deal]]\nid = \"drones\"",
+    );
+    let err = workdir("verify-loc-zero", &zero).fails(&["verify", "--sources", "sources"]);
+    assert!(err.contains("error[E0804]"), "{err}");
+    let past = GOOD.replace(
+        "locator = \"¶3\"\n\n[[deal]]\nid = \"drones\"",
+        "locator = \"¶7-9\"\n\n[[deal]]\nid = \"drones\"",
+    );
+    let err = workdir("verify-loc-past", &past).fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains("error[E0805]: the locator names ¶7-9 but doc.txt has 6 paragraphs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_figure_outside_the_named_passage_fails_and_says_where_it_is() {
+    // 63 and $1.26 billion stand in ¶3; ¶6 ± 1 is ¶5-6.
+    let moved = GOOD.replace(
+        "locator = \"¶3\"\n\n[[deal]]\nid = \"drones\"",
+        "locator = \"¶6\"\n\n[[deal]]\nid = \"drones\"",
+    );
+    let wd = workdir("verify-outside", &moved);
+    let err = wd.fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains(
+            "error[E0806]: `63` is in doc.txt but not in the passage the locator names (`¶6`)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("doc.txt states it in ¶3"), "{err}");
+    assert!(
+        err.contains("record: deals `bor`, field `stake_pct`"),
+        "{err}"
+    );
+    // One paragraph of slack: ¶4 reaches ¶3.
+    let near = GOOD.replace(
+        "locator = \"¶3\"\n\n[[deal]]\nid = \"drones\"",
+        "locator = \"¶4\"\n\n[[deal]]\nid = \"drones\"",
+    );
+    workdir("verify-slack", &near).ok(&["verify", "--sources", "sources"]);
+}
+
+#[test]
+fn a_near_copied_description_fails() {
+    // No run of 8 words is copied, but most 4-word runs are.
+    let near = GOOD.replace(
+        "description = \"About 1,000 cameras and the FK-3 system; end-2018 pledge\"",
+        "description = \"In 2016 HBIS bought the Smederevo plant; the steel mill for 46 million\"",
+    );
+    let err = workdir("verify-near-copy", &near).fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains("error[E0803]: `description` nearly copies doc.txt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_source_year_cannot_predate_what_the_document_accessed() {
+    let wd = workdir("verify-source-year", GOOD);
+    wd.write(
+        "sources/doc.txt",
+        format!("{DOC}\nReferences: retrieved from the ministry site. Accessed 1 July 2024.\n"),
+    );
+    let err = wd.fails(&["verify", "--sources", "sources"]);
+    assert!(
+        err.contains(
+            "error[E0807]: [source] year 2020, but doc.txt cites a page it accessed in 2024"
+        ),
+        "{err}"
+    );
+    wd.write(
+        "raw/doc.toml",
+        raw(GOOD).replace("year = 2020", "year = 2024"),
+    );
+    wd.ok(&["verify", "--sources", "sources"]);
+}
+
+#[test]
+fn paragraphs_lists_and_prints_them() {
+    let wd = workdir("paragraphs", GOOD);
+    let out = stdout(&wd, &["paragraphs", "sources/doc.txt"]);
+    assert!(
+        out.starts_with("¶1 (line 1): Serbia and China\n¶2 (line 3): In 2016 HBIS"),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 6, "{out}");
+    let one = stdout(&wd, &["paragraphs", "sources/doc.txt", "6"]);
+    assert_eq!(one, "¶6 (line 11)\nThe FK-3 air-defence system arrived.\n");
+    let err = wd.fails(&["paragraphs", "sources/doc.txt", "7"]);
+    assert!(err.contains("has 6 paragraphs, not ¶7"), "{err}");
+}
+
+fn stdout(wd: &Workdir, args: &[&str]) -> String {
+    let out = wd.run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -4,7 +4,7 @@
 //! and how many records of each table cite them). `pillars check` calls [`stale`] so that
 //! neither can drift from schema/ and raw/.
 
-use super::Common;
+use super::{Common, coverage};
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::model::Value;
 use crate::pipeline;
@@ -34,10 +34,15 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     })?;
     let readme =
         replace_block(&readme, &sources_block(&schema, &r.dataset)).map_err(|p| c.fail(vec![p]))?;
+    let (_, methodology) = methodology(&schema, &r.dataset).map_err(|p| c.fail(vec![p]))?;
     write(Path::new(CODEBOOK), &codebook).map_err(|p| c.fail(vec![p]))?;
     write(Path::new(README), &readme).map_err(|p| c.fail(vec![p]))?;
+    write(Path::new(coverage::METHODOLOGY), &methodology).map_err(|p| c.fail(vec![p]))?;
     if !c.quiet {
-        eprintln!("wrote      {CODEBOOK} and the sources block of {README}");
+        eprintln!(
+            "wrote      {CODEBOOK}, the sources block of {README} and the coverage tables of {}",
+            coverage::METHODOLOGY
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -77,6 +82,21 @@ pub fn stale(schema: &Schema, ds: &Dataset) -> Option<Vec<Problem>> {
         ),
         Err(p) => problems.push(p),
     }
+    match methodology(schema, ds) {
+        Ok((text, fresh)) if text == fresh => {}
+        Ok(_) => problems.push(
+            Problem::new(
+                Code::OutputStale,
+                format!(
+                    "{}: the coverage tables differ from the dataset",
+                    coverage::METHODOLOGY
+                ),
+            )
+            .at(Loc::file(coverage::METHODOLOGY))
+            .expected(fix),
+        ),
+        Err(p) => problems.push(p),
+    }
     Some(problems)
 }
 
@@ -98,18 +118,48 @@ fn write(path: &Path, text: &str) -> Result<(), Problem> {
     })
 }
 
-/// `readme` with the text between the markers replaced by `block`.
+/// `readme` with the text between the sources markers replaced by `block`.
 fn replace_block(readme: &str, block: &str) -> Result<String, Problem> {
+    replace_between(readme, README, START, END, block)
+}
+
+/// `text` (of the file `file`) with the text between the markers `start` and `end`
+/// replaced by `block`.
+fn replace_between(
+    text: &str,
+    file: &str,
+    start: &str,
+    end: &str,
+    block: &str,
+) -> Result<String, Problem> {
     let missing = |what: &str| {
-        Problem::new(Code::OutputStale, format!("{README}: no `{what}` marker"))
-            .at(Loc::file(README))
+        Problem::new(Code::OutputStale, format!("{file}: no `{what}` marker"))
+            .at(Loc::file(file))
             .expected(format!(
-                "a `{START}` line followed by an `{END}` line, where `pillars codebook` writes the sources table"
+                "a `{start}` line followed by an `{end}` line, where `pillars codebook` writes its table"
             ))
     };
-    let s = readme.find(START).ok_or_else(|| missing(START))? + START.len();
-    let e = s + readme[s..].find(END).ok_or_else(|| missing(END))?;
-    Ok(format!("{}\n{block}{}", &readme[..s], &readme[e..]))
+    let s = text.find(start).ok_or_else(|| missing(start))? + start.len();
+    let e = s + text[s..].find(end).ok_or_else(|| missing(end))?;
+    Ok(format!("{}\n{block}{}", &text[..s], &text[e..]))
+}
+
+/// docs/METHODOLOGY.md with its coverage tables as the dataset gives them now.
+fn methodology(schema: &Schema, ds: &Dataset) -> Result<(String, String), Problem> {
+    let text = std::fs::read_to_string(coverage::METHODOLOGY).map_err(|e| {
+        Problem::new(Code::Io, format!("cannot read {}: {e}", coverage::METHODOLOGY))
+            .at(Loc::file(coverage::METHODOLOGY))
+            .expected("docs/METHODOLOGY.md with `<!-- coverage:start -->` and `<!-- coverage:end -->` markers")
+    })?;
+    let block = coverage::block(schema, ds);
+    let fresh = replace_between(
+        &text,
+        coverage::METHODOLOGY,
+        coverage::START,
+        coverage::END,
+        &block,
+    )?;
+    Ok((text, fresh))
 }
 
 /// Escapes text for a Markdown table cell.

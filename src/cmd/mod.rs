@@ -9,7 +9,9 @@ use std::process::ExitCode;
 mod build;
 mod check;
 mod codebook;
+mod coverage;
 mod diff;
+mod paragraphs;
 mod schema_lock;
 pub mod synth;
 mod validate;
@@ -65,6 +67,11 @@ pub enum Command {
     /// Fields marked `derived = { field = "reason" }` are accepted and counted. Any other
     /// mismatch is printed with file:line:col, record and field, and the exit code is 1.
     Verify(VerifyArgs),
+    /// List the paragraphs of a source document, numbered as locators name them (`¶N`).
+    ///
+    /// A paragraph is a maximal run of non-blank lines (a line of only whitespace is blank),
+    /// numbered from 1 at the top of the file. With N, print paragraph N whole.
+    Paragraphs(paragraphs::ParagraphsArgs),
     /// Write a synthetic raw/ directory (for benchmarks and scale tests).
     ///
     /// Deterministic: the same arguments give byte-identical files. The result validates and
@@ -129,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(c) => validate::run(&c),
         Command::Check(c) => check::run(&c),
         Command::Verify(v) => verify::run(&v),
+        Command::Paragraphs(a) => paragraphs::run(&a),
         Command::Diff(a) => diff::run(&a),
         Command::SchemaLock(a) => schema_lock::run(&a),
         Command::Codebook(c) => codebook::run(&c),
