@@ -144,7 +144,7 @@ fn by_year(out: &mut String, tables: &[Citing]) {
     for c in dated {
         for row in &c.table.rows {
             let key = match &row[c.year.expect("filtered on year")] {
-                Value::Int(y) if *y < 2000 => "before 2000".to_string(),
+                Value::Int(y) if *y < 2000 => "1999 and before".to_string(),
                 Value::Int(y) => y.to_string(),
                 _ => "no year".to_string(),
             };
