@@ -10,7 +10,9 @@ mod build;
 mod check;
 mod codebook;
 mod diff;
+mod release;
 mod schema_lock;
+mod site;
 pub mod synth;
 mod validate;
 mod verify;
@@ -65,6 +67,19 @@ pub enum Command {
     /// Fields marked `derived = { field = "reason" }` are accepted and counted. Any other
     /// mismatch is printed with file:line:col, record and field, and the exit code is 1.
     Verify(VerifyArgs),
+    /// Write the static site (index, charts, one page per table and per record) to --dir.
+    ///
+    /// Self-contained (no server, no external file): open DIR/index.html from disk or publish
+    /// DIR as is. The directory is replaced atomically, and only if `pillars site` wrote it.
+    Site(site::SiteArgs),
+    /// Cut a numbered release of the dataset.
+    ///
+    /// Bumps the dataset version (--bump, or automatically from `pillars diff` against the
+    /// previous release), records it in releases.json, rebuilds --out with it, updates
+    /// CITATION.cff, writes the docs/CHANGELOG.md entry from the diff, and prints the git tag
+    /// to make. The previous release's output is read from its git tag (`dataset-vX.Y.Z`) or
+    /// from --previous DIR.
+    Release(release::ReleaseArgs),
     /// Write a synthetic raw/ directory (for benchmarks and scale tests).
     ///
     /// Deterministic: the same arguments give byte-identical files. The result validates and
@@ -97,6 +112,9 @@ pub struct Common {
     /// Output directory.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// The release record (dataset versions; see `pillars release`). Missing: no release yet.
+    #[arg(long, default_value = crate::release::RELEASES)]
+    pub releases: PathBuf,
     /// Print no progress lines, only problems.
     #[arg(long, short)]
     pub quiet: bool,
@@ -109,6 +127,7 @@ impl Common {
     pub fn options(&self) -> crate::pipeline::Options<'_> {
         crate::pipeline::Options {
             raw: &self.raw,
+            releases: &self.releases,
             // JSON on stderr must be the only thing there for a machine to parse it.
             quiet: self.quiet || self.format == Format::Json,
         }
@@ -133,6 +152,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::SchemaLock(a) => schema_lock::run(&a),
         Command::Codebook(c) => codebook::run(&c),
         Command::Synth(a) => synth::run(&a),
+        Command::Site(a) => site::run(&a),
+        Command::Release(a) => release::run(&a),
     };
     result.unwrap_or_else(|code| code)
 }
