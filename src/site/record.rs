@@ -3,7 +3,7 @@
 //! then every record that names this one (for an actor: the events, deals and visits it is
 //! in; for a source: every record it supports, and how many values it contributed).
 
-use super::html::{esc, link, page, table_href};
+use super::html::{self, esc, link, table_href};
 use super::{Ctx, Tab};
 use crate::model::Value;
 use crate::schema::{Field, Merge};
@@ -33,7 +33,7 @@ pub fn page(ctx: &Ctx, tab: &Tab, row: &[Value]) -> Vec<u8> {
         b += &contributed(ctx, &id);
     }
     let title = format!("{}: {}", table, ctx.label(table, &id));
-    page(DEPTH, &title, &ctx.version, &b, false)
+    html::page(DEPTH, &title, &ctx.version, &b, false)
 }
 
 /// A value as shown: references become links to their records.

@@ -2,7 +2,7 @@
 //! and references as links. Sorting and filtering come from assets/table.js; without it the
 //! table is complete.
 
-use super::html::{esc, page, record_href};
+use super::html::{self, esc, record_href};
 use super::{Ctx, Tab, values};
 use crate::model::Value;
 
@@ -43,7 +43,7 @@ pub fn page(ctx: &Ctx, tab: &Tab) -> Vec<u8> {
     }
     b += "</tbody>\n</table></div>\n";
     b += &columns(ctx, tab);
-    page(DEPTH, &format!("Table {}", ts.name), &ctx.version, &b, true)
+    html::page(DEPTH, &format!("Table {}", ts.name), &ctx.version, &b, true)
 }
 
 /// One cell: the record's own id links to its page; references link to theirs.
