@@ -200,7 +200,8 @@ fn describe(title: &str, series: &Series) -> String {
                     _ => Some(*p),
                 })
                 .unwrap_or((0.0, 0.0));
-            format!("{g}: {} points, highest {} in {}", pts.len(), num(peak.1), peak.0 as i64)
+            let total: f64 = pts.iter().map(|p| p.1).sum();
+            format!("{g}: total {}, highest {} in {}", num(total), num(peak.1), peak.0 as i64)
         })
         .collect();
     format!(

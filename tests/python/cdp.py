@@ -107,6 +107,9 @@ class Browser:
         self.send("Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=s)
         self.send("Page.navigate", {"url": url}, session=s)
         self.wait_event("Page.loadEventFired", s)
+        # A missing file shows Chromium's error page without any console error: fail here.
+        if self.evaluate(s, "location.href") != url or not self.evaluate(s, "!!document.querySelector('h1')"):
+            raise RuntimeError(f"{url} did not load (Chromium shows {self.evaluate(s, 'location.href')})")
         return s
 
     def evaluate(self, session, expr):
