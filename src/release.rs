@@ -46,7 +46,10 @@ impl Releases {
             if !crate::schema::is_semver(&rel.version) || rel.content_sha256.len() != 64 {
                 return Err(record_problem(
                     path,
-                    format!("release `{}` has a malformed version or content_sha256", rel.version),
+                    format!(
+                        "release `{}` has a malformed version or content_sha256",
+                        rel.version
+                    ),
                 ));
             }
         }
@@ -59,7 +62,12 @@ impl Releases {
 
     /// The dataset version of content with hash `content`.
     pub fn version_for(&self, content: &str) -> String {
-        if let Some(r) = self.releases.iter().rev().find(|r| r.content_sha256 == content) {
+        if let Some(r) = self
+            .releases
+            .iter()
+            .rev()
+            .find(|r| r.content_sha256 == content)
+        {
             return r.version.clone();
         }
         let base = self.latest().map_or("0.0.0", |r| r.version.as_str());
@@ -116,7 +124,11 @@ pub fn bump(v: &str, part: Bump) -> String {
         .take(3)
         .map(|x| x.parse().unwrap_or(0))
         .collect();
-    let (a, b, c) = (n[0], n.get(1).copied().unwrap_or(0), n.get(2).copied().unwrap_or(0));
+    let (a, b, c) = (
+        n[0],
+        n.get(1).copied().unwrap_or(0),
+        n.get(2).copied().unwrap_or(0),
+    );
     match part {
         Bump::Major => format!("{}.0.0", a + 1),
         Bump::Minor => format!("{a}.{}.0", b + 1),
@@ -158,7 +170,10 @@ pub fn citation_problems(path: &Path, releases: &Releases) -> Vec<Problem> {
             .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
     };
     let mut problems = vec![];
-    for (key, want) in [("version:", &latest.version), ("date-released:", &latest.date)] {
+    for (key, want) in [
+        ("version:", &latest.version),
+        ("date-released:", &latest.date),
+    ] {
         let got = value(key);
         if got.as_deref() != Some(want.as_str()) {
             let line = text.lines().position(|l| l.starts_with(key));
@@ -172,7 +187,10 @@ pub fn citation_problems(path: &Path, releases: &Releases) -> Vec<Problem> {
             problems.push(
                 Problem::new(
                     Code::CitationStale,
-                    format!("`{key}` is {:?}, not the latest release's", got.unwrap_or_default()),
+                    format!(
+                        "`{key}` is {:?}, not the latest release's",
+                        got.unwrap_or_default()
+                    ),
                 )
                 .at(loc)
                 .expected(format!(

@@ -13,8 +13,8 @@
 use crate::model::Value;
 use crate::reconcile::Dataset;
 use crate::schema::{FieldType, Schema, TableSchema};
-use chrono::Datelike;
 use crate::xlsx_legend::{self, Extra};
+use chrono::Datelike;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
 /// Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header. A larger table
@@ -58,7 +58,13 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
                 format!("{}_{}", ts.name, i + 1)
             };
             let extras = xlsx_legend::extras(ts, schema);
-            sheet(wb.add_worksheet(), &name, ts, rows, (extras.as_slice(), &lookup))?;
+            sheet(
+                wb.add_worksheet(),
+                &name,
+                ts,
+                rows,
+                (extras.as_slice(), &lookup),
+            )?;
         }
     }
     wb.save_to_buffer()
@@ -125,13 +131,21 @@ fn sheet(
             widths[c] = widths[c].max(shown);
         }
         let ew = xlsx_legend::write_extras(ws, r, row, extras, lookup)?;
-        extra_widths.iter_mut().zip(ew).for_each(|(w, n)| *w = (*w).max(n));
+        extra_widths
+            .iter_mut()
+            .zip(ew)
+            .for_each(|(w, n)| *w = (*w).max(n));
     }
     let columns = widths
         .iter()
         .enumerate()
         .map(|(c, w)| (xlsx_legend::position(extras, c), w))
-        .chain(extra_widths.iter().enumerate().map(|(k, w)| (xlsx_legend::extra_column(extras, k), w)));
+        .chain(
+            extra_widths
+                .iter()
+                .enumerate()
+                .map(|(k, w)| (xlsx_legend::extra_column(extras, k), w)),
+        );
     for (c, w) in columns {
         // Two characters of padding; the bold header is a little wider than plain text.
         ws.set_column_width(c, (w.min(&MAX_WIDTH) + 2) as f64)?;

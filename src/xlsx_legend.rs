@@ -28,7 +28,11 @@ pub fn extras(ts: &TableSchema, schema: &Schema) -> Vec<Extra> {
             continue;
         };
         let base = f.name.trim_end_matches("_ids").trim_end_matches("_id");
-        let plural = if f.ftype == crate::schema::FieldType::List { "s" } else { "" };
+        let plural = if f.ftype == crate::schema::FieldType::List {
+            "s"
+        } else {
+            ""
+        };
         for part in ["name", "title", "url"] {
             let header = format!("{base}_{part}{plural}");
             if tt.field(part).is_some() && ts.field(&header).is_none() {
@@ -110,7 +114,10 @@ pub fn write_extras(
 
 /// How many helper columns of the same data column come before helper `k`.
 fn k_before(extras: &[Extra], k: usize) -> u16 {
-    extras[..k].iter().filter(|e| e.after == extras[k].after).count() as u16
+    extras[..k]
+        .iter()
+        .filter(|e| e.after == extras[k].after)
+        .count() as u16
 }
 
 /// The sheet column of helper `k`.
@@ -121,7 +128,12 @@ pub fn extra_column(extras: &[Extra], k: usize) -> u16 {
 const TITLE: &str = "Pillars: Serbia's relations with China, the EU, Russia and the US";
 
 /// The "About" sheet: what, version, licence, how to cite, where the provenance is.
-pub fn about(ws: &mut Worksheet, ds: &Dataset, schema: &Schema, version: &str) -> Result<(), XlsxError> {
+pub fn about(
+    ws: &mut Worksheet,
+    ds: &Dataset,
+    schema: &Schema,
+    version: &str,
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
     ws.set_name("About")?;
@@ -140,7 +152,11 @@ pub fn about(ws: &mut Worksheet, ds: &Dataset, schema: &Schema, version: &str) -
         let ts = &schema.tables[t.schema];
         rows.push((
             format!("Sheet {}", ts.name),
-            format!("{} rows. {}", t.rows.len(), ts.json["description"].as_str().unwrap_or("")),
+            format!(
+                "{} rows. {}",
+                t.rows.len(),
+                ts.json["description"].as_str().unwrap_or("")
+            ),
         ));
     }
     ws.write_string_with_format(0, 0, "Item", &bold)?;
@@ -160,7 +176,15 @@ pub fn about(ws: &mut Worksheet, ds: &Dataset, schema: &Schema, version: &str) -
 pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     ws.set_name("Codebook")?;
-    let head = ["table", "column", "type", "unit", "required", "meaning", "allowed values"];
+    let head = [
+        "table",
+        "column",
+        "type",
+        "unit",
+        "required",
+        "meaning",
+        "allowed values",
+    ];
     for (c, h) in head.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
@@ -194,7 +218,19 @@ pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
                     "Workbook only: the {} of each {} record in {} (not in the CSV or Parquet files).",
                     e.part, e.target, f.name
                 );
-                write_row(ws, r, &[ts.name.clone(), e.header.clone(), "string".into(), String::new(), "no".into(), meaning, String::new()])?;
+                write_row(
+                    ws,
+                    r,
+                    &[
+                        ts.name.clone(),
+                        e.header.clone(),
+                        "string".into(),
+                        String::new(),
+                        "no".into(),
+                        meaning,
+                        String::new(),
+                    ],
+                )?;
                 r += 1;
             }
         }

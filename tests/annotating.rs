@@ -6,7 +6,10 @@ use common::Workdir;
 
 fn template() -> String {
     let doc = std::fs::read_to_string(format!("{}/docs/ANNOTATING.md", common::ROOT)).unwrap();
-    let start = doc.find("```toml\n").expect("a ```toml block in docs/ANNOTATING.md") + 8;
+    let start = doc
+        .find("```toml\n")
+        .expect("a ```toml block in docs/ANNOTATING.md")
+        + 8;
     let len = doc[start..].find("```").unwrap();
     doc[start..start + len].to_string()
 }

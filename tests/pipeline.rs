@@ -184,7 +184,10 @@ fn derived_columns_and_schema_version_are_filled() {
     };
     assert_eq!(get("schema_version"), schema_version());
     assert_eq!(get("table"), "deals");
-    assert!(get("dataset_version").starts_with("0.0.0+dev."), "no release yet");
+    assert!(
+        get("dataset_version").starts_with("0.0.0+dev."),
+        "no release yet"
+    );
 }
 
 #[test]

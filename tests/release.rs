@@ -16,24 +16,49 @@ fn a_comment_only_edit_changes_nothing_in_output() {
     wd.ok(&["build"]);
     let before = wd.snapshot("output");
     let raw = wd.read_string("raw/alpha.toml");
-    let commented = format!("# A note for annotators.\n\n{}\n# trailing comment\n", raw.replace("\n[[deal]]", "\n# the deal\n\n[[deal]]"));
+    let commented = format!(
+        "# A note for annotators.\n\n{}\n# trailing comment\n",
+        raw.replace("\n[[deal]]", "\n# the deal\n\n[[deal]]")
+    );
     wd.write("raw/alpha.toml", commented);
     wd.ok(&["build"]);
-    assert_eq!(wd.snapshot("output"), before, "identical bytes after a comment-only edit");
+    assert_eq!(
+        wd.snapshot("output"),
+        before,
+        "identical bytes after a comment-only edit"
+    );
     let v = manifest(&wd, "output");
-    assert!(v["dataset_version"].as_str().unwrap().starts_with("0.0.0+dev."), "{v}");
+    assert!(
+        v["dataset_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("0.0.0+dev."),
+        "{v}"
+    );
     assert_eq!(v["content_sha256"].as_str().unwrap().len(), 64);
     assert!(v.get("inputs_sha256").is_none());
     // A change to the data changes its identity.
-    wd.write("raw/alpha.toml", raw.replace("Alpha paper", "Alpha paper, revised"));
+    wd.write(
+        "raw/alpha.toml",
+        raw.replace("Alpha paper", "Alpha paper, revised"),
+    );
     wd.ok(&["build"]);
-    assert_ne!(manifest(&wd, "output")["content_sha256"], v["content_sha256"]);
+    assert_ne!(
+        manifest(&wd, "output")["content_sha256"],
+        v["content_sha256"]
+    );
 }
 
 fn release_workdir(name: &str) -> Workdir {
     let wd = Workdir::fixture(name, "mini");
-    wd.write("CITATION.cff", "cff-version: 1.2.0\ntitle: \"Pillars\"\nversion: 0.1.0\n");
-    wd.write("docs/CHANGELOG.md", "# Changelog\n\n## Conventions for new entries\n\nNewest first.\n");
+    wd.write(
+        "CITATION.cff",
+        "cff-version: 1.2.0\ntitle: \"Pillars\"\nversion: 0.1.0\n",
+    );
+    wd.write(
+        "docs/CHANGELOG.md",
+        "# Changelog\n\n## Conventions for new entries\n\nNewest first.\n",
+    );
     wd
 }
 
@@ -55,7 +80,10 @@ fn release_cuts_numbered_versions_with_changelog_and_citation() {
     let dp: Value = serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
     assert_eq!(dp["version"], "1.0.0");
     let cff = wd.read_string("CITATION.cff");
-    assert!(cff.contains("version: \"1.0.0\"\ndate-released: \"2026-01-01\""), "{cff}");
+    assert!(
+        cff.contains("version: \"1.0.0\"\ndate-released: \"2026-01-01\""),
+        "{cff}"
+    );
     assert!(!cff.contains("0.1.0"));
     let log = wd.read_string("docs/CHANGELOG.md");
     assert!(log.contains("## 1.0.0 — 2026-01-01"), "{log}");
@@ -71,29 +99,51 @@ fn release_cuts_numbered_versions_with_changelog_and_citation() {
     raw += "\n[[event]]\nid = \"new-event\"\ndate = \"2024\"\npartner = \"EU\"\nevent_type = \"statement\"\ntitle = \"A new statement\"\nlocator = \"para 9\"\n";
     wd.write("raw/beta.toml", raw);
     wd.ok(&["build"]);
-    assert!(manifest(&wd, "output")["dataset_version"]
-        .as_str()
-        .unwrap()
-        .starts_with("1.0.0+dev."));
+    assert!(
+        manifest(&wd, "output")["dataset_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("1.0.0+dev.")
+    );
     let o = wd.run(&["release", "--previous", "v1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("dataset-v1.1.0"), "records added: minor");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("dataset-v1.1.0"),
+        "records added: minor"
+    );
     let log = wd.read_string("docs/CHANGELOG.md");
     assert!(log.find("## 1.1.0") < log.find("## 1.0.0 "), "newest first");
-    assert!(log.contains("new-event"), "the diff is in the entry:\n{log}");
-    assert!(wd.read_string("CITATION.cff").contains("version: \"1.1.0\""));
+    assert!(
+        log.contains("new-event"),
+        "the diff is in the entry:\n{log}"
+    );
+    assert!(
+        wd.read_string("CITATION.cff")
+            .contains("version: \"1.1.0\"")
+    );
 }
 
 #[test]
 fn release_needs_the_previous_release_output() {
     let wd = release_workdir("release-no-tag");
     wd.ok(&["release"]);
-    wd.write("raw/alpha.toml", wd.read_string("raw/alpha.toml").replace("Alpha paper", "Alpha"));
+    wd.write(
+        "raw/alpha.toml",
+        wd.read_string("raw/alpha.toml")
+            .replace("Alpha paper", "Alpha"),
+    );
     // No git tag dataset-v1.0.0 here (not a repository), and no --previous.
     let err = wd.fails(&["release"]);
-    assert!(err.contains("E1004") && err.contains("dataset-v1.0.0"), "{err}");
+    assert!(
+        err.contains("E1004") && err.contains("dataset-v1.0.0"),
+        "{err}"
+    );
     let rel: Value = serde_json::from_slice(&wd.read("releases.json")).unwrap();
-    assert_eq!(rel["releases"].as_array().unwrap().len(), 1, "nothing recorded");
+    assert_eq!(
+        rel["releases"].as_array().unwrap().len(),
+        1,
+        "nothing recorded"
+    );
 }
 
 #[test]
@@ -101,7 +151,10 @@ fn a_malformed_release_record_is_a_located_error() {
     let wd = Workdir::fixture("release-bad-record", "mini");
     wd.write("releases.json", "{\"releases\": [{\"version\": \"one\"}]}");
     let err = wd.fails(&["build"]);
-    assert!(err.contains("E1002") && err.contains("releases.json"), "{err}");
+    assert!(
+        err.contains("E1002") && err.contains("releases.json"),
+        "{err}"
+    );
     wd.write(
         "releases.json",
         format!("{{\"releases\": [{{\"version\": \"v1\", \"date\": \"2026-01-01\", \"content_sha256\": \"{}\", \"schema_version\": \"1.0.0\"}}]}}", "0".repeat(64)),
@@ -114,7 +167,13 @@ fn check_fails_when_citation_is_not_the_latest_release() {
     let wd = release_workdir("release-citation");
     wd.ok(&["release"]);
     wd.ok(&["check"]);
-    wd.write("CITATION.cff", "cff-version: 1.2.0\nversion: \"0.9.0\"\ndate-released: \"2026-01-01\"\n");
+    wd.write(
+        "CITATION.cff",
+        "cff-version: 1.2.0\nversion: \"0.9.0\"\ndate-released: \"2026-01-01\"\n",
+    );
     let err = wd.fails(&["check"]);
-    assert!(err.contains("E1005") && err.contains("CITATION.cff"), "{err}");
+    assert!(
+        err.contains("E1005") && err.contains("CITATION.cff"),
+        "{err}"
+    );
 }

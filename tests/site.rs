@@ -48,7 +48,14 @@ fn schema_fields(table: &str) -> Vec<String> {
 fn every_column_is_on_its_table_page_and_record_pages() {
     let wd = Workdir::fixture("site-columns", "mini");
     wd.ok(&["site", "--dir", "site"]);
-    for table in ["events", "deals", "visits", "actors", "sources", "indicators"] {
+    for table in [
+        "events",
+        "deals",
+        "visits",
+        "actors",
+        "sources",
+        "indicators",
+    ] {
         let page = wd.read_string(&format!("site/tables/{table}.html"));
         for f in schema_fields(table) {
             assert!(
@@ -75,7 +82,14 @@ fn record_pages_show_each_source_claim_and_why() {
     let p = wd.read_string("site/records/events/comprehensive-strategic-partnership-2016.html");
     // Both sources' dates, with their locators; the more precise one kept.
     assert!(p.contains("<caption>date</caption>"), "{p}");
-    for needle in [">2016<", ">2016-06<", ">p1<", ">para 2<", "not kept", "more precise"] {
+    for needle in [
+        ">2016<",
+        ">2016-06<",
+        ">p1<",
+        ">para 2<",
+        "not kept",
+        "more precise",
+    ] {
         assert!(p.contains(needle), "{needle} missing");
     }
     // Free text: the first source's wording is kept, and the page says so.

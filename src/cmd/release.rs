@@ -42,7 +42,12 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let mut r = pipeline::reconcile(&schema, &c.options()).map_err(|p| c.fail(p))?;
     let hash = release::content_hash(&r.dataset, &schema);
-    if let Some(done) = r.releases.releases.iter().find(|x| x.content_sha256 == hash) {
+    if let Some(done) = r
+        .releases
+        .releases
+        .iter()
+        .find(|x| x.content_sha256 == hash)
+    {
         return Err(c.fail(vec![
             Problem::new(
                 Code::NothingToRelease,
@@ -59,7 +64,9 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
         None => None,
     };
     let part = a.bump.unwrap_or_else(|| match (&prev, &diff) {
-        (Some(p), Some(d)) => release::auto_bump(d.removed, d.added, &p.schema_version, &schema.version),
+        (Some(p), Some(d)) => {
+            release::auto_bump(d.removed, d.added, &p.schema_version, &schema.version)
+        }
         _ => Bump::Major,
     });
     let version = release::bump(prev.as_ref().map_or("0.0.0", |p| &p.version), part);
@@ -73,9 +80,11 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     let files = pipeline::export(&schema, &r, &c.options());
     let write = |path: &Path, bytes: Vec<u8>| {
         std::fs::write(path, bytes).map_err(|e| {
-            c.fail(vec![Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
-                .at(Loc::file(path.display().to_string()))
-                .expected("a writable file")])
+            c.fail(vec![
+                Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
+                    .at(Loc::file(path.display().to_string()))
+                    .expected("a writable file"),
+            ])
         })
     };
     output::write_atomic(&c.out, &files).map_err(|p| c.fail(vec![p]))?;
@@ -83,7 +92,15 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     let cff = std::fs::read_to_string(&a.citation).unwrap_or_default();
     write(&a.citation, citation(&cff, &version, &date).into_bytes())?;
     let log = std::fs::read_to_string(&a.changelog).unwrap_or_default();
-    let entry = entry(&version, &date, &hash, &schema.version, prev.as_ref(), diff.as_ref(), &files);
+    let entry = entry(
+        &version,
+        &date,
+        &hash,
+        &schema.version,
+        prev.as_ref(),
+        diff.as_ref(),
+        &files,
+    );
     write(&a.changelog, changelog(&log, &entry).into_bytes())?;
     eprintln!(
         "released   dataset {version} ({date}); wrote {}, {}, {}, {}",
@@ -103,7 +120,11 @@ struct Diff {
 }
 
 /// The diff report of the previous release's output against this build's.
-fn diff_with(a: &ReleaseArgs, prev: &Release, files: &crate::export::Files) -> Result<Diff, Problem> {
+fn diff_with(
+    a: &ReleaseArgs,
+    prev: &Release,
+    files: &crate::export::Files,
+) -> Result<Diff, Problem> {
     let scratch = std::env::temp_dir().join(format!("pillars-release-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     let result: Result<Diff, Problem> = (|| {
@@ -111,7 +132,11 @@ fn diff_with(a: &ReleaseArgs, prev: &Release, files: &crate::export::Files) -> R
             Some(d) => d.clone(),
             None => {
                 let dir = scratch.join("previous");
-                from_tag(&format!("{TAG_PREFIX}{}", prev.version), &a.common.out, &dir)?;
+                from_tag(
+                    &format!("{TAG_PREFIX}{}", prev.version),
+                    &a.common.out,
+                    &dir,
+                )?;
                 dir
             }
         };
@@ -119,7 +144,11 @@ fn diff_with(a: &ReleaseArgs, prev: &Release, files: &crate::export::Files) -> R
         output::write_atomic(&new, files)?;
         let (text, (added, removed, _)) =
             super::diff::report(&old, &new).map_err(|mut p| p.remove(0))?;
-        Ok(Diff { text, added, removed })
+        Ok(Diff {
+            text,
+            added,
+            removed,
+        })
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
@@ -208,7 +237,11 @@ fn entry(
         }
     }
     if let Some(d) = diff {
-        e += &format!("\nChanges since {} (`pillars diff`):\n\n```text\n{}```\n", prev.map_or("", |p| p.version.as_str()), d.text);
+        e += &format!(
+            "\nChanges since {} (`pillars diff`):\n\n```text\n{}```\n",
+            prev.map_or("", |p| p.version.as_str()),
+            d.text
+        );
     }
     e + "\n"
 }

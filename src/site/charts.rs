@@ -44,21 +44,45 @@ pub struct Chart {
 pub fn render(ctx: &Ctx) -> Vec<Chart> {
     let mut charts = vec![];
     let mut add = |c: Option<Chart>| charts.extend(c);
-    add(per_year(ctx, "events", "partner", None, "events-by-partner"));
+    add(per_year(
+        ctx,
+        "events",
+        "partner",
+        None,
+        "events-by-partner",
+    ));
     let usd = ctx
         .tab("deals")
         .is_some_and(|t| t.ts.field("amount_usd").is_some());
     for group in ["partner", "sector"] {
         let name = format!("deals-by-{group}");
-        add(per_year(ctx, "deals", group, usd.then_some("amount_usd"), &name));
+        add(per_year(
+            ctx,
+            "deals",
+            group,
+            usd.then_some("amount_usd"),
+            &name,
+        ));
     }
-    add(per_year(ctx, "visits", "direction", None, "visits-by-direction"));
+    add(per_year(
+        ctx,
+        "visits",
+        "direction",
+        None,
+        "visits-by-direction",
+    ));
     charts.extend(indicators(ctx));
     charts
 }
 
 /// Counts (or sums of `measure`) per year, one series per value of `group`.
-fn per_year(ctx: &Ctx, table: &str, group: &str, measure: Option<&str>, name: &str) -> Option<Chart> {
+fn per_year(
+    ctx: &Ctx,
+    table: &str,
+    group: &str,
+    measure: Option<&str>,
+    name: &str,
+) -> Option<Chart> {
     let tab = ctx.tab(table)?;
     tab.ts.field("year")?;
     tab.ts.field(group)?;
@@ -113,7 +137,11 @@ fn per_year(ctx: &Ctx, table: &str, group: &str, measure: Option<&str>, name: &s
         note += "Deal amounts are in mixed currencies and are not summed: the chart counts deals.";
     }
     let title = format!("{} per year by {group}", cap(&what));
-    let y_label = if measure.is_some() { "US dollars" } else { "count" };
+    let y_label = if measure.is_some() {
+        "US dollars"
+    } else {
+        "count"
+    };
     Some(chart(name, &title, y_label, &note, series, false))
 }
 
@@ -129,8 +157,7 @@ fn indicators(ctx: &Ctx) -> Vec<Chart> {
     let Some(tab) = ctx.tab("indicators") else {
         return vec![];
     };
-    let mut groups: BTreeMap<(String, String), BTreeMap<String, Vec<(f64, f64)>>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
     for r in tab.rows {
         let text = |c: &str| tab.get(r, c).map(|v| v.to_string()).unwrap_or_default();
         let (Some(Value::Date(d)), Some(Value::Num(v))) =
@@ -156,7 +183,11 @@ fn indicators(ctx: &Ctx) -> Vec<Chart> {
                     (p, pts)
                 })
                 .collect();
-            let name = format!("indicator-{}-{}", super::html::slug(&ind), super::html::slug(&unit));
+            let name = format!(
+                "indicator-{}-{}",
+                super::html::slug(&ind),
+                super::html::slug(&unit)
+            );
             chart(&name, &format!("{ind} ({unit})"), &unit, "", series, true)
         })
         .collect()
@@ -201,7 +232,12 @@ fn describe(title: &str, series: &Series) -> String {
                 })
                 .unwrap_or((0.0, 0.0));
             let total: f64 = pts.iter().map(|p| p.1).sum();
-            format!("{g}: total {}, highest {} in {}", num(total), num(peak.1), peak.0 as i64)
+            format!(
+                "{g}: total {}, highest {} in {}",
+                num(total),
+                num(peak.1),
+                peak.0 as i64
+            )
         })
         .collect();
     format!(
@@ -253,7 +289,9 @@ fn draw(title: &str, y_label: &str, series: &Series, small: bool) -> Option<Stri
             c.draw_series(LineSeries::new(p.iter().copied(), color.stroke_width(2)))
                 .ok()?
                 .label(g.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
             c.draw_series(p.iter().map(|q| Circle::new(*q, 3, color.filled())))
                 .ok()?;
         }

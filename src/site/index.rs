@@ -72,8 +72,12 @@ fn partners(tab: &Tab) -> String {
     }
     let mut n: std::collections::BTreeMap<String, usize> = Default::default();
     for r in tab.rows {
-        *n.entry(tab.get(r, "partner").map(|v| v.to_string()).unwrap_or_default())
-            .or_default() += 1;
+        *n.entry(
+            tab.get(r, "partner")
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        )
+        .or_default() += 1;
     }
     n.iter()
         .map(|(p, c)| format!("{} {c}", esc(p)))
@@ -106,7 +110,11 @@ fn charts_html(charts: &[Chart]) -> String {
 
 /// The chart's numbers as a table (x down, one column per series).
 fn numbers(c: &Chart) -> String {
-    let mut xs: Vec<f64> = c.series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)).collect();
+    let mut xs: Vec<f64> = c
+        .series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.0))
+        .collect();
     xs.sort_by(|a, b| a.total_cmp(b));
     xs.dedup();
     let mut b = format!(
@@ -119,12 +127,19 @@ fn numbers(c: &Chart) -> String {
     for x in xs {
         b += &format!("<tr><th scope=\"row\">{}</th>", x.floor() as i64);
         for (_, p) in &c.series {
-            let v = p.iter().find(|q| q.0 == x).map(|q| num(q.1)).unwrap_or_default();
+            let v = p
+                .iter()
+                .find(|q| q.0 == x)
+                .map(|q| num(q.1))
+                .unwrap_or_default();
             b += &format!("<td>{v}</td>");
         }
         b += "</tr>\n";
     }
-    b + &format!("</tbody>\n</table>\n<p class=\"note\">In {}.</p></details>\n", esc(&c.y_label))
+    b + &format!(
+        "</tbody>\n</table>\n<p class=\"note\">In {}.</p></details>\n",
+        esc(&c.y_label)
+    )
 }
 
 fn downloads(ctx: &Ctx) -> String {
@@ -163,7 +178,10 @@ fn sources(ctx: &Ctx) -> String {
     let mut b = String::from("<h2 id=\"sources\">Sources</h2>\n<ul>\n");
     for r in tab.rows {
         let id = tab.id(r);
-        let year = tab.get(r, "year").map(|v| v.to_string()).unwrap_or_default();
+        let year = tab
+            .get(r, "year")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         b += &format!(
             "<li>{} ({})</li>\n",
             ctx.record_link(0, "sources", &id),

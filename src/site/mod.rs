@@ -86,8 +86,12 @@ impl<'a> Ctx<'a> {
             if tab.ts.name == "provenance" {
                 for row in tab.rows {
                     let key = (
-                        tab.get(row, "table").map(|v| v.to_string()).unwrap_or_default(),
-                        tab.get(row, "record_id").map(|v| v.to_string()).unwrap_or_default(),
+                        tab.get(row, "table")
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                        tab.get(row, "record_id")
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
                     );
                     ctx.claims.entry(key).or_default().push(row);
                 }
@@ -121,8 +125,7 @@ impl<'a> Ctx<'a> {
         let (Some(tab), Some(row)) = (
             self.tab(table),
             self.rows.get(&(table.to_string(), id.to_string())),
-        )
-        else {
+        ) else {
             return id.to_string();
         };
         ["name", "title"]
@@ -214,7 +217,11 @@ pub fn render(schema: &Schema, ds: &Dataset, files: &Files, version: &str) -> Fi
             for row in tab.rows {
                 let id = tab.id(row);
                 out.insert(
-                    format!("records/{}/{}.html", html::slug(&tab.ts.name), html::slug(&id)),
+                    format!(
+                        "records/{}/{}.html",
+                        html::slug(&tab.ts.name),
+                        html::slug(&id)
+                    ),
                     record::page(&ctx, tab, row),
                 );
             }

@@ -146,7 +146,10 @@ fn contributed(ctx: &Ctx, source: &str) -> String {
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for r in prov.rows {
         if prov.get(r, "source_id").map(|v| v.to_string()).as_deref() == Some(source) {
-            let t = prov.get(r, "table").map(|v| v.to_string()).unwrap_or_default();
+            let t = prov
+                .get(r, "table")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             let e = counts.entry(t).or_default();
             e.0 += 1;
             e.1 += usize::from(prov.get(r, "kept") == Some(&Value::Bool(true)));
