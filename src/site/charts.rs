@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 /// Years shown: at most this many, ending with the latest year in the data.
 const YEARS: i64 = 30;
 
-const PALETTE: [RGBColor; 8] = [
+/// Twelve distinguishable colours, so that up to twelve series never share one.
+const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -24,6 +25,10 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+    RGBColor(100, 60, 160),
 ];
 
 pub type Series = Vec<(String, Vec<(f64, f64)>)>;
@@ -264,6 +269,7 @@ fn draw(title: &str, y_label: &str, series: &Series, small: bool) -> Option<Stri
         return None;
     }
     let size = if small { (420, 260) } else { (760, 380) };
+    let counts = y_label == "count";
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -280,7 +286,11 @@ fn draw(title: &str, y_label: &str, series: &Series, small: bool) -> Option<Stri
             .disable_x_mesh()
             .x_labels(if small { 5 } else { 12 })
             .x_label_formatter(&|x| format!("{:.0}", x))
-            .y_label_formatter(&|y| short(*y))
+            .light_line_style(WHITE)
+            .y_label_formatter(&|y| {
+                // Counts have no fractional ticks.
+                if counts && y.fract() != 0.0 { String::new() } else { short(*y) }
+            })
             .y_desc(y_label)
             .draw()
             .ok()?;
