@@ -439,9 +439,12 @@ fn json_report(a: &DiffArgs, old: &Output, new: &Output, diffs: &[TableDiff]) ->
     serde_json::to_string_pretty(&report).expect("JSON serialises") + "\n"
 }
 
+/// Records (added, removed, changed).
+pub type Totals = (usize, usize, usize);
+
 /// The text report of `old` → `new` and its totals (added, removed, changed), for
 /// `pillars release`.
-pub fn report(old: &Path, new: &Path) -> Result<(String, (usize, usize, usize)), Vec<Problem>> {
+pub fn report(old: &Path, new: &Path) -> Result<(String, Totals), Vec<Problem>> {
     let (o, n) = (load(old)?, load(new)?);
     let names: BTreeSet<&String> = o.tables.keys().chain(n.tables.keys()).collect();
     let diffs: Vec<TableDiff> = names

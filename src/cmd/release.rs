@@ -59,7 +59,7 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     }
     let prev = r.releases.latest().cloned();
     let files = pipeline::export(&schema, &r, &c.options());
-    let diff = match &prev {
+    let mut diff = match &prev {
         Some(p) => Some(diff_with(a, p, &files).map_err(|p| c.fail(vec![p]))?),
         None => None,
     };
@@ -77,20 +77,42 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
         content_sha256: hash.clone(),
         schema_version: schema.version.clone(),
     });
+    let dev = release::version_of(&files);
     let files = pipeline::export(&schema, &r, &c.options());
+    // The report was made before the version existed: name the release, not scratch paths.
+    if let Some(d) = diff.as_mut() {
+        d.text = d
+            .text
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace(&dev, &version)
+            + "\n";
+    }
     let write = |path: &Path, bytes: Vec<u8>| {
-        std::fs::write(path, bytes).map_err(|e| {
-            c.fail(vec![
-                Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
-                    .at(Loc::file(path.display().to_string()))
-                    .expected("a writable file"),
-            ])
-        })
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        parent
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(path, bytes))
+            .map_err(|e| {
+                c.fail(vec![
+                    Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
+                        .at(Loc::file(path.display().to_string()))
+                        .expected("a writable file"),
+                ])
+            })
     };
     output::write_atomic(&c.out, &files).map_err(|p| c.fail(vec![p]))?;
     write(&c.releases, r.releases.to_bytes())?;
-    let cff = std::fs::read_to_string(&a.citation).unwrap_or_default();
-    write(&a.citation, citation(&cff, &version, &date).into_bytes())?;
+    // No CITATION.cff: none is invented (it needs a title, authors...); say so.
+    match std::fs::read_to_string(&a.citation) {
+        Ok(cff) => write(&a.citation, citation(&cff, &version, &date).into_bytes())?,
+        Err(_) => eprintln!(
+            "note: no {}, so no citation was updated",
+            a.citation.display()
+        ),
+    }
     let log = std::fs::read_to_string(&a.changelog).unwrap_or_default();
     let entry = entry(
         &version,

@@ -162,7 +162,9 @@ fn indicators(ctx: &Ctx) -> Vec<Chart> {
     let Some(tab) = ctx.tab("indicators") else {
         return vec![];
     };
-    let mut groups: BTreeMap<(String, String), BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    // (indicator, unit) → partner → points.
+    type Groups = BTreeMap<(String, String), BTreeMap<String, Vec<(f64, f64)>>>;
+    let mut groups = Groups::new();
     for r in tab.rows {
         let text = |c: &str| tab.get(r, c).map(|v| v.to_string()).unwrap_or_default();
         let (Some(Value::Date(d)), Some(Value::Num(v))) =
@@ -289,7 +291,11 @@ fn draw(title: &str, y_label: &str, series: &Series, small: bool) -> Option<Stri
             .light_line_style(WHITE)
             .y_label_formatter(&|y| {
                 // Counts have no fractional ticks.
-                if counts && y.fract() != 0.0 { String::new() } else { short(*y) }
+                if counts && y.fract() != 0.0 {
+                    String::new()
+                } else {
+                    short(*y)
+                }
             })
             .y_desc(y_label)
             .draw()

@@ -36,12 +36,15 @@ impl Tab<'_> {
     pub fn has_pages(&self) -> bool {
         self.ts.primary_key.len() == 1
     }
-    pub fn id<'r>(&self, row: &'r [Value]) -> String {
+    pub fn id(&self, row: &[Value]) -> String {
         self.get(row, &self.ts.primary_key[0])
             .map(|v| v.to_string())
             .unwrap_or_default()
     }
 }
+
+/// A reference from a record: (its table, its id, the column that refers).
+pub type Ref = (String, String, String);
 
 /// Everything the pages need, indexed once.
 pub struct Ctx<'a> {
@@ -55,7 +58,7 @@ pub struct Ctx<'a> {
     /// (table, record id) → its provenance rows, in provenance order.
     pub claims: HashMap<(String, String), Vec<&'a [Value]>>,
     /// (table, id) → every (table, id, column) that refers to it.
-    pub backrefs: BTreeMap<(String, String), Vec<(String, String, String)>>,
+    pub backrefs: BTreeMap<(String, String), Vec<Ref>>,
 }
 
 impl<'a> Ctx<'a> {
