@@ -117,6 +117,8 @@ fn release_cuts_numbered_versions_with_changelog_and_citation() {
         log.contains("new-event"),
         "the diff is in the entry:\n{log}"
     );
+    assert!(log.contains("dataset version: 1.0.0 → 1.1.0"), "{log}");
+    assert!(!log.contains("+dev."), "no scratch version in the entry");
     assert!(
         wd.read_string("CITATION.cff")
             .contains("version: \"1.1.0\"")
@@ -175,5 +177,48 @@ fn check_fails_when_citation_is_not_the_latest_release() {
     assert!(
         err.contains("E1005") && err.contains("CITATION.cff"),
         "{err}"
+    );
+}
+
+fn git(wd: &Workdir, args: &[&str]) {
+    let o = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .current_dir(&wd.dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn release_reads_the_previous_release_from_its_git_tag() {
+    let wd = release_workdir("release-git-tag");
+    git(&wd, &["init", "-q"]);
+    wd.ok(&["release"]);
+    git(&wd, &["add", "-A"]);
+    git(&wd, &["commit", "-qm", "release 1.0.0"]);
+    git(
+        &wd,
+        &["tag", "-a", "dataset-v1.0.0", "-m", "pillars dataset 1.0.0"],
+    );
+    wd.write(
+        "raw/alpha.toml",
+        wd.read_string("raw/alpha.toml")
+            .replace("Alpha paper", "Alpha paper, revised"),
+    );
+    let o = wd.run(&["release"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("dataset-v1.0.1"),
+        "a changed value: patch"
+    );
+    let log = wd.read_string("docs/CHANGELOG.md");
+    assert!(
+        log.contains("title: \"Alpha paper\" → \"Alpha paper, revised\""),
+        "{log}"
     );
 }
