@@ -5,7 +5,7 @@ SOURCES ?= ../shared/sources
 SRC     := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 INPUTS  := $(wildcard raw/*.toml) $(shell find schema -type f)
 
-.PHONY: all dataset test test-rust test-tools lint check verify clean venv fuzz
+.PHONY: all dataset site test test-rust test-tools lint check verify clean venv fuzz
 
 all: dataset
 
@@ -14,10 +14,15 @@ $(BIN): $(SRC)
 
 # output/ (and docs/CODEBOOK.md, the README sources table) is rebuilt only when an input or
 # the binary changed.
-dataset: output/manifest.json
-output/manifest.json: $(BIN) $(INPUTS)
+dataset: output/manifest.json site/manifest.json
+output/manifest.json: $(BIN) $(INPUTS) $(wildcard releases.json)
 	$(BIN) build
 	$(BIN) codebook --quiet
+
+# The static site (git-ignored; the scheduled workflow publishes it to GitHub Pages).
+site: site/manifest.json
+site/manifest.json: $(BIN) $(INPUTS) $(wildcard releases.json)
+	$(BIN) site --quiet
 
 lint:
 	$(CARGO) fmt --check

@@ -54,6 +54,12 @@ pub enum Code {
     // schema lock (semver), diff
     SchemaLock,
     DiffInput,
+    // site, release (issue 12)
+    SiteDirForeign,
+    ReleaseRecord,
+    NothingToRelease,
+    PreviousRelease,
+    CitationStale,
 }
 
 impl Code {
@@ -100,6 +106,11 @@ impl Code {
             SourceYear => "E0807",
             SchemaLock => "E0603",
             DiffInput => "E0901",
+            SiteDirForeign => "E1001",
+            ReleaseRecord => "E1002",
+            NothingToRelease => "E1003",
+            PreviousRelease => "E1004",
+            CitationStale => "E1005",
         }
     }
 }

@@ -34,31 +34,16 @@ pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// Hash of everything a build reads: every raw file and every schema file, by name.
-pub fn inputs_hash(raw: &[(String, &[u8])], schema: &Schema) -> String {
-    let mut h = Sha256::new();
-    for (name, bytes) in raw.iter().map(|(n, b)| (format!("raw/{n}"), *b)).chain(
-        schema
-            .files
-            .iter()
-            .map(|(n, b)| (format!("schema/{n}"), b.as_slice())),
-    ) {
-        h.update(name.as_bytes());
-        h.update([0]);
-        h.update(sha256(bytes).as_bytes());
-        h.update([b'\n']);
-    }
-    hex(&h.finalize())
-}
-
-/// The dataset's version: the schema version plus the first 12 hex digits of the input hash,
-/// so two builds from different inputs never share a version.
-pub fn dataset_version(schema: &Schema, inputs_hash: &str) -> String {
-    format!("{}+{}", schema.version, &inputs_hash[..12])
-}
-
-pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -> Files {
-    let version = dataset_version(schema, inputs_hash);
+/// `content_hash` and `version` come from `crate::release` (the data's identity and its
+/// release number).
+pub fn run(
+    ds: &Dataset,
+    schema: &Schema,
+    content_hash: &str,
+    version: &str,
+    sources: &[Json],
+) -> Files {
+    let version = version.to_string();
     // Performance: the CSV and Parquet renderings of every table and the workbook are
     // independent jobs, run on all cores (the workbook and the largest tables first, so the
     // longest jobs do not start last). Each job's bytes do not depend on which thread made
@@ -103,7 +88,7 @@ pub fn run(ds: &Dataset, schema: &Schema, inputs_hash: &str, sources: &[Json]) -
         .iter()
         .map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len()))
         .collect();
-    let manifest = manifest(&files, &rows, schema, inputs_hash, &version);
+    let manifest = manifest(&files, &rows, schema, content_hash, &version);
     files.insert("manifest.json".into(), manifest);
     files
 }
@@ -269,7 +254,9 @@ fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef
             let mut b = ListBuilder::new(StringBuilder::new());
             for r in rows {
                 match &r[col] {
-                    Value::List(l) => {
+                    // One rule for "none" (issue 12): an empty list is null, as in the CSV,
+                    // where both are an empty cell.
+                    Value::List(l) if !l.is_empty() => {
                         l.iter().for_each(|x| b.values().append_value(x));
                         b.append(true);
                     }
@@ -405,7 +392,7 @@ fn manifest(
     files: &Files,
     rows: &BTreeMap<&str, usize>,
     schema: &Schema,
-    inputs_hash: &str,
+    content_hash: &str,
     version: &str,
 ) -> Vec<u8> {
     let entries: Vec<Json> = files
@@ -423,7 +410,7 @@ fn manifest(
         })
         .collect();
     pretty(
-        &json!({ "schema_version": schema.version, "dataset_version": version, "inputs_sha256": inputs_hash, "files": entries }),
+        &json!({ "schema_version": schema.version, "dataset_version": version, "content_sha256": content_hash, "files": entries }),
     )
 }
 

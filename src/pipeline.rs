@@ -8,6 +8,7 @@ use crate::extract::{self, Extraction};
 use crate::model::Value;
 use crate::normalise::Normalised;
 use crate::reconcile::{self, Dataset};
+use crate::release::Releases;
 use crate::schema::Schema;
 use crate::{normalise, validate};
 use serde_json::json;
@@ -16,6 +17,8 @@ use std::time::Instant;
 
 pub struct Options<'a> {
     pub raw: &'a Path,
+    /// The release record (`crate::release`); a missing file means no release yet.
+    pub releases: &'a Path,
     pub quiet: bool,
 }
 
@@ -23,6 +26,7 @@ pub struct Options<'a> {
 pub struct Reconciled {
     pub extraction: Extraction,
     pub dataset: Dataset,
+    pub releases: Releases,
 }
 
 fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started: Instant) {
@@ -37,6 +41,7 @@ fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started:
 
 /// Stages 1–4. Returns every problem of the first stage that found any.
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
+    let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
     let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
     let (dataset, stats, mut problems) =
@@ -58,6 +63,7 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
     Ok(Reconciled {
         extraction: ex,
         dataset,
+        releases,
     })
 }
 
@@ -137,16 +143,17 @@ pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
 /// Stage 5: renders the output files of a reconciled dataset in memory.
 pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
     let t = Instant::now();
-    let raw: Vec<(String, &[u8])> = r
-        .extraction
-        .files
-        .iter()
-        .map(|f| (f.name.clone(), f.bytes.as_slice()))
-        .collect();
-    let hash = export::inputs_hash(&raw, schema);
-    drop(raw);
     let dataset = &r.dataset;
-    let files = export::run(dataset, schema, &hash, &sources_metadata(dataset, schema));
+    // The data's identity is its normalised content, not the bytes of raw/ (issue 12).
+    let hash = crate::release::content_hash(dataset, schema);
+    let version = r.releases.version_for(&hash);
+    let files = export::run(
+        dataset,
+        schema,
+        &hash,
+        &version,
+        &sources_metadata(dataset, schema),
+    );
     let bytes: usize = files.values().map(Vec::len).sum();
     stage_line(
         opts.quiet,

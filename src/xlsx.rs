@@ -13,6 +13,7 @@
 use crate::model::Value;
 use crate::reconcile::Dataset;
 use crate::schema::{FieldType, Schema, TableSchema};
+use crate::xlsx_legend::{self, Extra};
 use chrono::Datelike;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
@@ -39,6 +40,10 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
             ))
             .set_creation_datetime(&created),
     );
+    // The legend (issue 12): About first, then the Codebook, then the tables.
+    xlsx_legend::about(wb.add_worksheet(), ds, schema, dataset_version)?;
+    xlsx_legend::codebook(wb.add_worksheet(), schema)?;
+    let lookup = xlsx_legend::Lookup::new(ds, schema);
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
         let parts: Vec<&[Vec<Value>]> = if t.rows.is_empty() {
@@ -52,7 +57,14 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
             } else {
                 format!("{}_{}", ts.name, i + 1)
             };
-            sheet(wb.add_worksheet(), &name, ts, rows)?;
+            let extras = xlsx_legend::extras(ts, schema);
+            sheet(
+                wb.add_worksheet(),
+                &name,
+                ts,
+                rows,
+                (extras.as_slice(), &lookup),
+            )?;
         }
     }
     wb.save_to_buffer()
@@ -63,18 +75,23 @@ fn sheet(
     name: &str,
     ts: &TableSchema,
     rows: &[Vec<Value>],
+    (extras, lookup): (&[Extra], &xlsx_legend::Lookup),
 ) -> Result<(), XlsxError> {
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     ws.set_name(name)?;
     let mut widths: Vec<usize> = ts.fields.iter().map(|f| f.name.chars().count()).collect();
     for (c, f) in ts.fields.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, &f.name, &header)?;
+        ws.write_string_with_format(0, xlsx_legend::position(extras, c), &f.name, &header)?;
+    }
+    let mut extra_widths: Vec<usize> = extras.iter().map(|e| e.header.chars().count()).collect();
+    for (k, e) in extras.iter().enumerate() {
+        ws.write_string_with_format(0, xlsx_legend::extra_column(extras, k), &e.header, &header)?;
     }
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
         for (c, (f, v)) in ts.fields.iter().zip(row).enumerate() {
-            let col = c as u16;
+            let col = xlsx_legend::position(extras, c);
             let text = matches!(f.ftype, FieldType::String | FieldType::List);
             let shown = match (f.ftype, v) {
                 (_, Value::Null) => 0,
@@ -113,11 +130,28 @@ fn sheet(
             };
             widths[c] = widths[c].max(shown);
         }
+        let ew = xlsx_legend::write_extras(ws, r, row, extras, lookup)?;
+        extra_widths
+            .iter_mut()
+            .zip(ew)
+            .for_each(|(w, n)| *w = (*w).max(n));
     }
-    for (c, w) in widths.iter().enumerate() {
+    let columns = widths
+        .iter()
+        .enumerate()
+        .map(|(c, w)| (xlsx_legend::position(extras, c), w))
+        .chain(
+            extra_widths
+                .iter()
+                .enumerate()
+                .map(|(k, w)| (xlsx_legend::extra_column(extras, k), w)),
+        );
+    for (c, w) in columns {
         // Two characters of padding; the bold header is a little wider than plain text.
-        ws.set_column_width(c as u16, (w.min(&MAX_WIDTH) + 2) as f64)?;
+        ws.set_column_width(c, (w.min(&MAX_WIDTH) + 2) as f64)?;
     }
     ws.set_freeze_panes(1, 0)?;
+    let last = (ts.fields.len() + extras.len()).max(1) as u16 - 1;
+    ws.autofilter(0, 0, rows.len() as u32, last)?;
     Ok(())
 }

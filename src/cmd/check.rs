@@ -16,6 +16,10 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
             let diffs = output::compare(&c.out, &files);
             problems.extend(diffs.into_iter().map(|d| Problem::new(Code::OutputStale, d).at(Loc::file(c.out.display().to_string())).expected("output/ as `pillars build` writes it; run `make` (or `pillars build`) and commit output/")));
             problems.extend(docs(&r.dataset, &schema));
+            problems.extend(crate::release::citation_problems(
+                std::path::Path::new(crate::release::CITATION),
+                &r.releases,
+            ));
             if problems.is_empty() {
                 if !c.quiet {
                     eprintln!(

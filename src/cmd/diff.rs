@@ -439,6 +439,26 @@ fn json_report(a: &DiffArgs, old: &Output, new: &Output, diffs: &[TableDiff]) ->
     serde_json::to_string_pretty(&report).expect("JSON serialises") + "\n"
 }
 
+/// Records (added, removed, changed).
+pub type Totals = (usize, usize, usize);
+
+/// The text report of `old` → `new` and its totals (added, removed, changed), for
+/// `pillars release`.
+pub fn report(old: &Path, new: &Path) -> Result<(String, Totals), Vec<Problem>> {
+    let (o, n) = (load(old)?, load(new)?);
+    let names: BTreeSet<&String> = o.tables.keys().chain(n.tables.keys()).collect();
+    let diffs: Vec<TableDiff> = names
+        .into_iter()
+        .map(|t| diff_table(t, o.tables.get(t), n.tables.get(t)))
+        .collect();
+    let a = DiffArgs {
+        old: old.to_path_buf(),
+        new: new.to_path_buf(),
+        format: Format::Text,
+    };
+    Ok((text(&a, &o, &n, &diffs), totals(&diffs)))
+}
+
 pub fn run(a: &DiffArgs) -> Result<ExitCode, ExitCode> {
     let (old, new) = (load(&a.old), load(&a.new));
     let (old, new) = match (old, new) {

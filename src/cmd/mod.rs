@@ -12,7 +12,9 @@ mod codebook;
 mod coverage;
 mod diff;
 mod paragraphs;
+mod release;
 mod schema_lock;
+mod site;
 pub mod synth;
 mod validate;
 mod verify;
@@ -72,6 +74,17 @@ pub enum Command {
     /// A paragraph is a maximal run of non-blank lines (a line of only whitespace is blank),
     /// numbered from 1 at the top of the file. With N, print paragraph N whole.
     Paragraphs(paragraphs::ParagraphsArgs),
+    /// Write the static site (index, charts, one page per table and per record) to --dir.
+    /// Self-contained (no server, no external file): open DIR/index.html from disk or publish
+    /// DIR as is. The directory is replaced atomically, and only if `pillars site` wrote it.
+    Site(site::SiteArgs),
+    /// Cut a numbered release of the dataset.
+    /// Bumps the dataset version (--bump, or automatically from `pillars diff` against the
+    /// previous release), records it in releases.json, rebuilds --out with it, updates
+    /// CITATION.cff, writes the docs/CHANGELOG.md entry from the diff, and prints the git tag
+    /// to make. The previous release's output is read from its git tag (`dataset-vX.Y.Z`) or
+    /// from --previous DIR.
+    Release(release::ReleaseArgs),
     /// Write a synthetic raw/ directory (for benchmarks and scale tests).
     ///
     /// Deterministic: the same arguments give byte-identical files. The result validates and
@@ -104,6 +117,9 @@ pub struct Common {
     /// Output directory.
     #[arg(long, default_value = "output")]
     pub out: PathBuf,
+    /// The release record (dataset versions; see `pillars release`). Missing: no release yet.
+    #[arg(long, default_value = crate::release::RELEASES)]
+    pub releases: PathBuf,
     /// Print no progress lines, only problems.
     #[arg(long, short)]
     pub quiet: bool,
@@ -116,6 +132,7 @@ impl Common {
     pub fn options(&self) -> crate::pipeline::Options<'_> {
         crate::pipeline::Options {
             raw: &self.raw,
+            releases: &self.releases,
             // JSON on stderr must be the only thing there for a machine to parse it.
             quiet: self.quiet || self.format == Format::Json,
         }
@@ -141,6 +158,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::SchemaLock(a) => schema_lock::run(&a),
         Command::Codebook(c) => codebook::run(&c),
         Command::Synth(a) => synth::run(&a),
+        Command::Site(a) => site::run(&a),
+        Command::Release(a) => release::run(&a),
     };
     result.unwrap_or_else(|code| code)
 }

@@ -14,20 +14,45 @@ def readme_blocks():
     return re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
 
 
-def test_readme_has_the_three_one_liners():
+def test_readme_has_the_one_liners():
     langs = [lang for lang, _ in readme_blocks()]
-    assert langs == ["python", "python", "sql"], langs
+    assert langs == ["python", "python", "sql", "python", "python"], langs
+
+
+def run_python(name):
+    """Every Python block of the section that defines `name`, run as written."""
+    frames = []
+    for lang, code in readme_blocks():
+        if lang != "python" or f"{name} =" not in code:
+            continue
+        scope = {}
+        exec(compile(code, "README.md", "exec"), scope)
+        frames.append(scope[name])
+    return frames
+
+
+def test_csv_one_liners_keep_codes_as_text(monkeypatch):
+    """With the README's dtypes, `057` stays `057` and `2016` stays text, in pandas and polars."""
+    monkeypatch.chdir(ROOT)
+    import csv
+
+    with open(ROOT / "output/csv/events.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    want_cameo = [r["cameo"] or None for r in rows]
+    want_date = [r["date"] for r in rows]
+    assert any(c and c.startswith("0") for c in want_cameo), "the test needs a leading zero"
+    pandas_events, polars_events = run_python("events")
+    got = [None if isinstance(v, float) else v for v in pandas_events["cameo"].tolist()]
+    assert got == want_cameo
+    assert pandas_events["date"].tolist() == want_date
+    assert polars_events["cameo"].to_list() == want_cameo
+    assert polars_events["date"].to_list() == want_date
+    assert str(polars_events["year"].dtype).startswith("Int")
 
 
 def test_python_one_liners_run_as_written(monkeypatch):
     monkeypatch.chdir(ROOT)
-    frames = []
-    for lang, code in readme_blocks():
-        if lang != "python":
-            continue
-        scope = {}
-        exec(compile(code, "README.md", "exec"), scope)
-        frames.append(scope["deals"])
+    frames = run_python("deals")
     pandas_deals, polars_deals = frames
     assert type(pandas_deals).__module__.startswith("pandas")
     assert type(polars_deals).__module__.startswith("polars")

@@ -21,8 +21,57 @@ def mini_workbook(mini_output):
     return openpyxl.load_workbook(mini_output / "pillars.xlsx")
 
 
-def test_one_sheet_per_table(workbook):
-    assert workbook.sheetnames == TABLES
+def test_about_and_codebook_then_one_sheet_per_table(workbook):
+    assert workbook.sheetnames == ["About", "Codebook", *TABLES]
+
+
+def test_about_sheet_says_what_it_is(workbook):
+    import json
+
+    about = {r[0].value: r[1].value for r in workbook["About"].iter_rows(min_row=2)}
+    version = json.loads((OUTPUT / "manifest.json").read_text())["dataset_version"]
+    assert about["Dataset version"] == version
+    assert "CC BY 4.0" in about["Licence"]
+    assert version in about["How to cite"]
+    assert "provenance" in about["Provenance"]
+    for t in TABLES:
+        assert f"Sheet {t}" in about
+
+
+def test_codebook_sheet_has_every_column(workbook):
+    rows = [[c.value for c in r] for r in workbook["Codebook"].iter_rows()]
+    assert rows[0] == ["table", "column", "type", "unit", "required", "meaning", "allowed values"]
+    listed = {(r[0], r[1]): r for r in rows[1:]}
+    for t in TABLES:
+        for f in fields(t):
+            r = listed[(t, f["name"])]
+            assert r[2] == f["type"] and r[5], (t, f["name"])
+            if "x-vocabulary" in f:
+                assert r[6], f"{t}.{f['name']}: allowed values"
+    assert listed[("deals", "stake_pct")][3] == "percent"
+
+
+def test_every_sheet_has_an_autofilter(workbook):
+    for ws in workbook.worksheets:
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        last = ws.auto_filter.ref.split(":")[1]
+        assert last.rstrip("0123456789") == ws.cell(1, ws.max_column).column_letter, ws.title
+
+
+def test_names_titles_and_urls_next_to_ids(workbook):
+    actors = {r[0]: r[1] for r in csv_rows(OUTPUT, "actors")}
+    ws = workbook["deals"]
+    head = [c.value for c in ws[1]]
+    i = head.index("counterparty")
+    assert head[i + 1] == "counterparty_name", head
+    for row in ws.iter_rows(min_row=2):
+        if row[i].value:
+            assert row[i + 1].value == actors[row[i].value]
+    j = head.index("source_ids")
+    assert head[j + 1 : j + 3] == ["source_titles", "source_urls"], head
+    ws = workbook["events"]
+    head = [c.value for c in ws[1]]
+    assert head[head.index("actor_ids") + 1] == "actor_names"
 
 
 @pytest.mark.parametrize("which", ["output", "mini"])
@@ -33,11 +82,16 @@ def test_sheet_matches_the_csv(workbook, mini_workbook, mini_output, which, tabl
     assert ws.freeze_panes == "A2", "header row frozen"
     rows = list(ws.iter_rows())
     names = [f["name"] for f in fields(table)]
-    assert [c.value for c in rows[0]] == names
+    header = [c.value for c in rows[0]]
+    # The data columns in schema order; helper columns (names, titles, URLs) between them.
+    pos = [header.index(n) for n in names]
+    assert pos == sorted(pos)
+    assert all(h in names or h.endswith(("_name", "_title", "_url", "_names", "_titles", "_urls")) for h in header), header
     assert all(c.font.b for c in rows[0]), "header is bold"
     want = csv_rows(out, table)
     assert len(rows) - 1 == len(want)
     for i, (cells, exp) in enumerate(zip(rows[1:], want), start=2):
+        cells = [cells[p] for p in pos]
         for f, c, v in zip(fields(table), cells, exp):
             where = f"{table}!{c.coordinate} ({f['name']}): {c.value!r}, want {v!r}"
             assert c.data_type != "f", where

@@ -1,0 +1,253 @@
+//! The workbook's legend (issue 12): an "About" sheet (what the dataset is, version, licence,
+//! how to cite, where the provenance is), a "Codebook" sheet (every column), and helper
+//! columns beside every reference — the referenced actor's name, the source's title and URL —
+//! so a spreadsheet user need not look ids up in another sheet. Helper columns are only in
+//! the workbook (the CSV and Parquet files keep ids only); the Codebook marks them.
+
+use crate::model::Value;
+use crate::reconcile::Dataset;
+use crate::schema::{Schema, TableSchema};
+use rust_xlsxwriter::{Format, Worksheet, XlsxError};
+use std::collections::HashMap;
+
+/// A workbook-only column after data column `after`: for each id in that column, the
+/// referenced record's `part` (`name`, `title` or `url`).
+pub struct Extra {
+    pub after: usize,
+    pub header: String,
+    pub target: String,
+    pub part: String,
+}
+
+/// The helper columns of a table, in column order.
+pub fn extras(ts: &TableSchema, schema: &Schema) -> Vec<Extra> {
+    let mut out = vec![];
+    for (i, f) in ts.fields.iter().enumerate() {
+        let Some(target) = &f.reference else { continue };
+        let Some(tt) = schema.table(target) else {
+            continue;
+        };
+        let base = f.name.trim_end_matches("_ids").trim_end_matches("_id");
+        let plural = if f.ftype == crate::schema::FieldType::List {
+            "s"
+        } else {
+            ""
+        };
+        for part in ["name", "title", "url"] {
+            let header = format!("{base}_{part}{plural}");
+            if tt.field(part).is_some() && ts.field(&header).is_none() {
+                out.push(Extra {
+                    after: i,
+                    header,
+                    target: target.clone(),
+                    part: part.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The sheet column of data column `c` once the helper columns are inserted.
+pub fn position(extras: &[Extra], c: usize) -> u16 {
+    (c + extras.iter().filter(|e| e.after < c).count()) as u16
+}
+
+/// (table, id, part) → text, for every record table.
+pub struct Lookup(HashMap<(String, String, String), String>);
+
+impl Lookup {
+    pub fn new(ds: &Dataset, schema: &Schema) -> Lookup {
+        let mut m = HashMap::new();
+        for t in &ds.tables {
+            let ts = &schema.tables[t.schema];
+            let Some(id) = ts.field_index(&ts.primary_key[0]) else {
+                continue;
+            };
+            for part in ["name", "title", "url"] {
+                if let Some(p) = ts.field_index(part) {
+                    for row in &t.rows {
+                        m.insert(
+                            (ts.name.clone(), row[id].to_string(), part.to_string()),
+                            row[p].to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        Lookup(m)
+    }
+
+    /// The helper cell for a reference value: each id's text, joined like lists with `;`.
+    pub fn text(&self, e: &Extra, v: &Value) -> String {
+        crate::site::values(v)
+            .iter()
+            .map(|id| {
+                self.0
+                    .get(&(e.target.clone(), id.clone(), e.part.clone()))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+}
+
+/// Writes the helper cells of one row (and returns their widths).
+pub fn write_extras(
+    ws: &mut Worksheet,
+    r: u32,
+    row: &[Value],
+    extras: &[Extra],
+    lookup: &Lookup,
+) -> Result<Vec<usize>, XlsxError> {
+    let mut widths = vec![];
+    for (k, e) in extras.iter().enumerate() {
+        let s = lookup.text(e, &row[e.after]);
+        if !s.is_empty() {
+            ws.write_string(r, extra_column(extras, k), &s)?;
+        }
+        widths.push(s.chars().count());
+    }
+    Ok(widths)
+}
+
+/// How many helper columns of the same data column come before helper `k`.
+fn k_before(extras: &[Extra], k: usize) -> u16 {
+    extras[..k]
+        .iter()
+        .filter(|e| e.after == extras[k].after)
+        .count() as u16
+}
+
+/// The sheet column of helper `k`.
+pub fn extra_column(extras: &[Extra], k: usize) -> u16 {
+    position(extras, extras[k].after) + 1 + k_before(extras, k)
+}
+
+const TITLE: &str = "Pillars: Serbia's relations with China, the EU, Russia and the US";
+
+/// The "About" sheet: what, version, licence, how to cite, where the provenance is.
+pub fn about(
+    ws: &mut Worksheet,
+    ds: &Dataset,
+    schema: &Schema,
+    version: &str,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    ws.set_name("About")?;
+    let mut rows: Vec<(String, String)> = vec![
+        ("Dataset".into(), TITLE.into()),
+        ("What it is".into(), "Events, deals, visits and economic indicators of Serbia's four-pillar foreign policy (China, the EU, Russia, the US), every row traced to the documents that report it.".into()),
+        ("Dataset version".into(), version.into()),
+        ("Schema version".into(), schema.version.clone()),
+        ("Licence".into(), "Data: Creative Commons Attribution 4.0 International (CC BY 4.0), https://creativecommons.org/licenses/by/4.0/. The code is MIT-licensed; raw/, schema/ and docs/ are CC BY 4.0 (see LICENSE-DATA).".into()),
+        ("How to cite".into(), format!("The pillars authors. {TITLE}. Dataset version {version}. CC BY 4.0. (CITATION.cff in the repository has the release date.)")),
+        ("Provenance".into(), "The provenance sheet (and provenance.csv / provenance.parquet) lists every value every source claims, kept or not, with its locator and the reason a disagreement was resolved. The static site (pillars site) shows it record by record.".into()),
+        ("Codebook".into(), "The Codebook sheet describes every column: meaning, type, unit and allowed values. Columns ending in _name, _title or _url are added in this workbook only: the name, title or URL of the record an id column refers to.".into()),
+        ("Filters".into(), "Every sheet has an autofilter on its header row.".into()),
+    ];
+    for t in &ds.tables {
+        let ts = &schema.tables[t.schema];
+        rows.push((
+            format!("Sheet {}", ts.name),
+            format!(
+                "{} rows. {}",
+                t.rows.len(),
+                ts.json["description"].as_str().unwrap_or("")
+            ),
+        ));
+    }
+    ws.write_string_with_format(0, 0, "Item", &bold)?;
+    ws.write_string_with_format(0, 1, "Value", &bold)?;
+    for (i, (k, v)) in rows.iter().enumerate() {
+        ws.write_string_with_format(i as u32 + 1, 0, k, &bold)?;
+        ws.write_string_with_format(i as u32 + 1, 1, v, &wrap)?;
+    }
+    ws.set_column_width(0, 18)?;
+    ws.set_column_width(1, 100)?;
+    ws.autofilter(0, 0, rows.len() as u32, 1)?;
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// The "Codebook" sheet: one row per column of every table, helper columns included.
+pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    ws.set_name("Codebook")?;
+    let head = [
+        "table",
+        "column",
+        "type",
+        "unit",
+        "required",
+        "meaning",
+        "allowed values",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let mut r = 1u32;
+    for ts in &schema.tables {
+        let extras = extras(ts, schema);
+        for (i, f) in ts.fields.iter().enumerate() {
+            let allowed = match (&f.vocabulary, &f.reference) {
+                (Some(v), _) => schema.vocabularies[v]
+                    .values
+                    .iter()
+                    .map(|(k, d)| format!("{k} ({d})"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                (_, Some(t)) => format!("ids of the {t} sheet"),
+                _ => String::new(),
+            };
+            let cells = [
+                ts.name.clone(),
+                f.name.clone(),
+                f.json["type"].as_str().unwrap_or("").to_string(),
+                f.json["x-unit"].as_str().unwrap_or("").to_string(),
+                if f.required { "yes" } else { "no" }.to_string(),
+                f.description.clone(),
+                allowed,
+            ];
+            write_row(ws, r, &cells)?;
+            r += 1;
+            for e in extras.iter().filter(|e| e.after == i) {
+                let meaning = format!(
+                    "Workbook only: the {} of each {} record in {} (not in the CSV or Parquet files).",
+                    e.part, e.target, f.name
+                );
+                write_row(
+                    ws,
+                    r,
+                    &[
+                        ts.name.clone(),
+                        e.header.clone(),
+                        "string".into(),
+                        String::new(),
+                        "no".into(),
+                        meaning,
+                        String::new(),
+                    ],
+                )?;
+                r += 1;
+            }
+        }
+    }
+    for (c, w) in [12, 22, 9, 8, 9, 70, 60].iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    ws.autofilter(0, 0, r - 1, head.len() as u16 - 1)?;
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+fn write_row(ws: &mut Worksheet, r: u32, cells: &[String]) -> Result<(), XlsxError> {
+    for (c, s) in cells.iter().enumerate() {
+        if !s.is_empty() {
+            ws.write_string(r, c as u16, s)?;
+        }
+    }
+    Ok(())
+}
