@@ -19,6 +19,8 @@ pub enum Code {
     EmptyRaw,
     MissingId,
     FileTooLarge,
+    SourceFileName,
+    SourceUrl,
     // normalise
     BadDate,
     ImpossibleDate,
@@ -40,6 +42,9 @@ pub enum Code {
     UnknownResolutionTarget,
     // export, schema, check
     OutputWrite,
+    OutputProtected,
+    OutputNotOurs,
+    OutputCleanup,
     Schema,
     SchemaVersion,
     OutputStale,
@@ -50,6 +55,10 @@ pub enum Code {
     // schema lock (semver), diff
     SchemaLock,
     DiffInput,
+    // bounded reads (fsio)
+    NotRegularFile,
+    ReadTooLarge,
+    OutsideTree,
 }
 
 impl Code {
@@ -67,6 +76,8 @@ impl Code {
             EmptyRaw => "E0108",
             MissingId => "E0109",
             FileTooLarge => "E0110",
+            SourceFileName => "E0111",
+            SourceUrl => "E0112",
             BadDate => "E0201",
             ImpossibleDate => "E0202",
             ReversedRange => "E0203",
@@ -84,6 +95,9 @@ impl Code {
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",
             OutputWrite => "E0501",
+            OutputProtected => "E0502",
+            OutputNotOurs => "E0503",
+            OutputCleanup => "E0504",
             Schema => "E0601",
             SchemaVersion => "E0602",
             OutputStale => "E0701",
@@ -92,6 +106,9 @@ impl Code {
             CopiedText => "E0803",
             SchemaLock => "E0603",
             DiffInput => "E0901",
+            NotRegularFile => "E0902",
+            ReadTooLarge => "E0903",
+            OutsideTree => "E0904",
         }
     }
 }

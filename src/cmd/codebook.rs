@@ -7,9 +7,9 @@
 use super::Common;
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::model::Value;
-use crate::pipeline;
 use crate::reconcile::Dataset;
 use crate::schema::{Field, FieldType, Schema, TableSchema};
+use crate::{fsio, output, pipeline};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -25,17 +25,19 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let r = pipeline::reconcile(&schema, &c.options()).map_err(|p| c.fail(p))?;
     let codebook = codebook(&schema);
-    let readme = std::fs::read_to_string(README).map_err(|e| {
+    let readme = read_text(README).map_err(|e| {
         c.fail(vec![
-            Problem::new(Code::Io, format!("cannot read {README}: {e}"))
-                .at(Loc::file(README))
-                .expected("run `pillars codebook` from the repository root, beside README.md"),
+            e.problem(Code::Io, Path::new(README), "run `pillars codebook` from the repository root, beside README.md (a regular UTF-8 file)"),
         ])
     })?;
     let readme =
         replace_block(&readme, &sources_block(&schema, &r.dataset)).map_err(|p| c.fail(vec![p]))?;
-    write(Path::new(CODEBOOK), &codebook).map_err(|p| c.fail(vec![p]))?;
-    write(Path::new(README), &readme).map_err(|p| c.fail(vec![p]))?;
+    let notes = output::write_files(&[
+        (Path::new(CODEBOOK), codebook.as_bytes()),
+        (Path::new(README), readme.as_bytes()),
+    ])
+    .map_err(|p| c.fail(vec![p]))?;
+    c.notes(&notes);
     if !c.quiet {
         eprintln!("wrote      {CODEBOOK} and the sources block of {README}");
     }
@@ -46,10 +48,10 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
 /// `pillars codebook` would write. `None` when there is no README.md in the current directory
 /// (not a checkout of the repository, e.g. a test directory), so nothing could be checked.
 pub fn stale(schema: &Schema, ds: &Dataset) -> Option<Vec<Problem>> {
-    let readme = std::fs::read_to_string(README).ok()?;
+    let readme = read_text(README).ok()?;
     let fix = "the file as `pillars codebook` writes it; run `pillars codebook` and commit it";
     let mut problems = vec![];
-    match std::fs::read_to_string(CODEBOOK) {
+    match read_text(CODEBOOK) {
         Ok(text) if text == codebook(schema) => {}
         Ok(_) => problems.push(
             Problem::new(
@@ -80,21 +82,14 @@ pub fn stale(schema: &Schema, ds: &Dataset) -> Option<Vec<Problem>> {
     Some(problems)
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Problem> {
-    let fail = |e: std::io::Error| {
-        Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
-            .at(Loc::file(path.display().to_string()))
-            .expected("a writable file; it is unchanged")
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(fail)?;
-    }
-    // Write beside the file, then rename: a failure never leaves it half-written.
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
+/// A text file read as every input is (regular, bounded; see `fsio`).
+fn read_text(path: &str) -> Result<String, fsio::ReadError> {
+    let bytes = fsio::read_regular(Path::new(path), fsio::MAX_DOCUMENT_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| {
+        fsio::ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8",
+        ))
     })
 }
 

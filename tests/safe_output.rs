@@ -1,0 +1,237 @@
+//! Issue 9, section 1: pillars deletes or replaces only what pillars wrote. Each test runs the
+//! real binary in a fresh directory and checks the user's files byte for byte afterwards.
+//! (The refusals that are bad inputs of `build` are also cases of tests/bad/.)
+
+mod common;
+use common::Workdir;
+use std::path::Path;
+
+fn code(stderr: &str, code: &str) {
+    assert!(
+        stderr.contains(&format!("error[{code}]")),
+        "expected {code} in:\n{stderr}"
+    );
+}
+
+/// A work directory with the mini fixture built into output/.
+fn built(name: &str) -> Workdir {
+    let wd = Workdir::fixture(name, "mini");
+    wd.ok(&["build"]);
+    wd
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+        .collect()
+}
+
+#[test]
+fn a_directory_of_the_users_is_refused_and_left_as_it_was() {
+    let wd = built("safe-user-dir");
+    wd.write("mine/thesis.txt", "chapter one\n");
+    wd.write("mine/sub/data.csv", "a,b\n1,2\n");
+    let before = wd.snapshot("mine");
+    let err = wd.fails(&["build", "--out", "mine"]);
+    code(&err, "E0503");
+    assert!(err.contains("--> mine\n"), "{err}");
+    assert_eq!(before, wd.snapshot("mine"));
+    assert!(leftovers(&wd.dir).is_empty());
+}
+
+#[test]
+fn the_annotations_are_never_an_output() {
+    let wd = built("safe-raw");
+    let raw = wd.snapshot("raw");
+    let schema = wd.snapshot("schema");
+    for out in [
+        "raw",
+        "raw/../raw",
+        "./raw",
+        "raw/new",
+        "schema",
+        "schema/tables",
+        ".",
+        "..",
+    ] {
+        let err = wd.fails(&["build", "--out", out]);
+        code(&err, "E0502");
+        assert_eq!(raw, wd.snapshot("raw"), "--out {out}");
+        assert_eq!(schema, wd.snapshot("schema"), "--out {out}");
+    }
+    // Through a link too: the canonical paths are compared.
+    std::os::unix::fs::symlink("raw", wd.path("alias")).unwrap();
+    code(&wd.fails(&["build", "--out", "alias"]), "E0502");
+    // The same rule for synth: the real annotations are not replaced by synthetic ones.
+    code(
+        &wd.fails(&["synth", "--records", "10", "--out", "raw"]),
+        "E0503",
+    );
+    assert_eq!(raw, wd.snapshot("raw"));
+    assert!(!wd.path("raw/new").exists());
+}
+
+#[test]
+fn the_home_directory_and_its_parents_are_never_an_output() {
+    let wd = built("safe-home");
+    std::fs::create_dir_all(wd.path("home/me")).unwrap();
+    wd.write("home/me/letter.txt", "dear\n");
+    for out in ["home/me", "home"] {
+        let o = wd
+            .command(&["build", "--out", out])
+            .env("HOME", wd.path("home/me"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        code(&err, "E0502");
+        assert!(err.contains("home directory"), "{err}");
+    }
+    assert_eq!(wd.read_string("home/me/letter.txt"), "dear\n");
+}
+
+#[test]
+fn a_regular_file_is_not_hidden_or_replaced() {
+    let wd = built("safe-file");
+    wd.write("notes.txt", "keep me\n");
+    code(&wd.fails(&["build", "--out", "notes.txt"]), "E0503");
+    assert_eq!(wd.read_string("notes.txt"), "keep me\n");
+    assert!(leftovers(&wd.dir).is_empty(), "{:?}", leftovers(&wd.dir));
+}
+
+#[test]
+fn a_previous_output_with_anything_added_or_changed_is_refused() {
+    let wd = built("safe-prev");
+    let good = wd.snapshot("output");
+    // An extra file, an extra directory, a changed file, a link: each is refused.
+    let cases: [(&str, fn(&Workdir)); 4] = [
+        ("extra file", |wd| wd.write("output/csv/mine.csv", "x\n")),
+        ("extra directory", |wd| {
+            std::fs::create_dir(wd.path("output/drafts")).unwrap()
+        }),
+        ("changed file", |wd| {
+            let mut b = wd.read("output/csv/actors.csv");
+            b.extend_from_slice(b"my,own,row\n");
+            wd.write("output/csv/actors.csv", b);
+        }),
+        ("link", |wd| {
+            std::os::unix::fs::symlink("/etc", wd.path("output/etc")).unwrap()
+        }),
+    ];
+    for (what, make) in cases {
+        make(&wd);
+        let before = wd.snapshot("output");
+        let err = wd.fails(&["build"]);
+        code(&err, "E0503");
+        assert_eq!(before, wd.snapshot("output"), "{what}");
+        // Put the good output back for the next case.
+        std::fs::remove_dir_all(wd.path("output")).unwrap();
+        for (rel, bytes) in &good {
+            wd.write(&format!("output/{rel}"), bytes);
+        }
+        wd.ok(&["build"]);
+    }
+    // A manifest.json that is not pillars' does not make a directory pillars'.
+    wd.write("other/manifest.json", "{\"files\": []}\n");
+    wd.write("other/data.txt", "x\n");
+    code(&wd.fails(&["build", "--out", "other"]), "E0503");
+    assert_eq!(wd.read_string("other/data.txt"), "x\n");
+}
+
+#[test]
+fn absent_empty_and_previous_outputs_are_written() {
+    let wd = built("safe-ok");
+    let first = wd.snapshot("output");
+    std::fs::create_dir(wd.path("empty")).unwrap();
+    wd.ok(&["build", "--out", "empty"]);
+    assert_eq!(first, wd.snapshot("empty"));
+    wd.ok(&["build", "--out", "new/nested/out"]);
+    assert_eq!(first, wd.snapshot("new/nested/out"));
+    // `output/../output` names output/: replaced, never lost.
+    wd.ok(&["build", "--out", "output/../output"]);
+    assert_eq!(first, wd.snapshot("output"));
+    wd.ok(&["check"]);
+    assert!(leftovers(&wd.dir).is_empty());
+}
+
+#[test]
+fn a_linked_output_keeps_its_link_and_replaces_the_target() {
+    let wd = built("safe-link");
+    std::fs::rename(wd.path("output"), wd.path("real")).unwrap();
+    std::os::unix::fs::symlink("real", wd.path("output")).unwrap();
+    wd.ok(&["build"]);
+    let m = std::fs::symlink_metadata(wd.path("output")).unwrap();
+    assert!(m.file_type().is_symlink(), "the link was replaced");
+    assert_eq!(
+        std::fs::read_link(wd.path("output")).unwrap(),
+        Path::new("real")
+    );
+    assert!(wd.path("real/manifest.json").is_file());
+    assert!(leftovers(&wd.dir).is_empty());
+    // A link to nowhere is refused, and stays.
+    std::os::unix::fs::symlink("nowhere", wd.path("dangling")).unwrap();
+    code(&wd.fails(&["build", "--out", "dangling"]), "E0503");
+    assert!(!wd.path("nowhere").exists());
+}
+
+#[test]
+fn leftovers_of_a_dead_build_are_removed_and_reported() {
+    let wd = built("safe-leftovers");
+    // Process numbers above the kernel's limit (4,194,304) are never alive.
+    wd.write(".output.tmp-99999999/csv/half.csv", "a,b\n");
+    wd.write(".output.old-99999998/manifest.json", "{}\n");
+    // Not ours: a user's file with a similar name stays.
+    wd.write(".output.tmp-notes", "mine\n");
+    let err = wd.ok(&["build"]);
+    assert!(
+        err.contains("removed") && err.contains(".output.tmp-99999999"),
+        "{err}"
+    );
+    assert!(err.contains(".output.old-99999998"), "{err}");
+    assert!(!wd.path(".output.tmp-99999999").exists());
+    assert!(!wd.path(".output.old-99999998").exists());
+    assert_eq!(wd.read_string(".output.tmp-notes"), "mine\n");
+    wd.ok(&["check"]);
+}
+
+#[test]
+fn an_old_output_left_by_a_crash_between_two_renames_is_restored() {
+    // The fallback without RENAME_EXCHANGE: killed after moving output/ aside.
+    let wd = built("safe-restore");
+    let good = wd.snapshot("output");
+    std::fs::rename(wd.path("output"), wd.path(".output.old-99999999")).unwrap();
+    // A failing build still restores the previous output first.
+    wd.write("raw/zz.toml", "not toml");
+    let err = wd.fails(&["build"]);
+    assert!(err.contains("E0103"), "{err}");
+    std::fs::remove_file(wd.path("raw/zz.toml")).unwrap();
+    let err = wd.ok(&["build"]);
+    assert!(err.contains("restored"), "{err}");
+    assert_eq!(good, wd.snapshot("output"));
+}
+
+#[test]
+fn synth_replaces_only_its_own_directory() {
+    let wd = Workdir::new("safe-synth");
+    wd.ok(&["synth", "--records", "50", "--files", "2", "--out", "syn"]);
+    wd.ok(&["synth", "--records", "60", "--files", "3", "--out", "syn"]);
+    assert!(wd.path("syn/manifest.json").is_file());
+    wd.write("syn/mine.toml", "# mine\n");
+    code(
+        &wd.fails(&["synth", "--records", "60", "--out", "syn"]),
+        "E0503",
+    );
+    assert_eq!(wd.read_string("syn/mine.toml"), "# mine\n");
+    // A build output is not a synth output, and the other way round.
+    std::fs::remove_file(wd.path("syn/mine.toml")).unwrap();
+    wd.ok(&["build", "--raw", "syn", "--out", "built"]);
+    code(
+        &wd.fails(&["synth", "--records", "5", "--out", "built"]),
+        "E0503",
+    );
+    code(&wd.fails(&["build", "--out", "syn"]), "E0503");
+    assert!(wd.path("syn/manifest.json").is_file());
+}
