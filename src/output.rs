@@ -395,7 +395,8 @@ pub fn write_files(files: &[(&Path, &[u8])]) -> Result<Vec<String>, Problem> {
 /// are reported, and a file is read up to one byte more than the build's.
 pub fn compare(out: &Path, files: &Files) -> Vec<String> {
     let mut diffs = vec![];
-    let on_disk = match std::fs::symlink_metadata(out) {
+    // The directory given may be a link (a linked --out); nothing under it is followed.
+    let on_disk = match std::fs::metadata(out) {
         Ok(m) if m.is_dir() => fsio::walk(out).unwrap_or_else(|e| {
             diffs.push(format!("{}: cannot be listed: {e}", out.display()));
             vec![]

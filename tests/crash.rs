@@ -5,7 +5,9 @@
 mod common;
 use common::Workdir;
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 type Snapshot = BTreeMap<String, Vec<u8>>;
@@ -52,66 +54,118 @@ fn synth(wd: &Workdir, seed: &str, out: &str, records: &str) {
     ]);
 }
 
+/// Starts `pillars build --raw RAW`; returns the child and a channel of its stderr lines,
+/// each with the instant it was read.
+fn start(wd: &Workdir, raw: &str) -> (Child, Receiver<(String, Instant)>) {
+    let mut child = wd
+        .command(&["build", "--raw", raw])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send((line, Instant::now()));
+        }
+    });
+    (child, rx)
+}
+
+/// Waits for the stage line `export …` (printed just before the output is written).
+fn export_line(rx: &Receiver<(String, Instant)>) -> Instant {
+    loop {
+        let (line, at) = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("no `export` line from the build");
+        if line.starts_with("export") {
+            return at;
+        }
+    }
+}
+
 #[test]
 fn a_build_killed_at_any_instant_leaves_the_old_or_the_new_output() {
     let wd = Workdir::new("crash-kill");
     std::fs::create_dir(wd.path("empty")).unwrap();
-    // Two different inputs: A (built first, the "old" output) and B (the "new").
+    // Two different inputs, A and B, of 20,000 records each.
     synth(&wd, "1", "a", "20000");
     synth(&wd, "2", "b", "20000");
-    wd.ok(&["build", "--raw", "b", "--quiet"]);
-    let new = wd.snapshot("output");
-    let t = Instant::now();
     wd.ok(&["build", "--raw", "a", "--quiet"]);
-    let took = t.elapsed();
-    let old = wd.snapshot("output");
-    assert_ne!(old, new);
+    let snap_a = wd.snapshot("output");
+    // A reference build of B over A: how long it takes, and how long the writing takes
+    // (from the `export` line to the exit).
+    let t = Instant::now();
+    let (mut child, rx) = start(&wd, "b");
+    let export = export_line(&rx);
+    assert!(child.wait().unwrap().success());
+    let (took, writing) = (t.elapsed(), export.elapsed());
+    let snap_b = wd.snapshot("output");
+    assert_ne!(snap_a, snap_b);
 
-    // Kill builds of B at instants spread over a build's duration (more near the end,
-    // where the files are written and swapped), each time from the old output.
-    let fractions = [
-        0.05, 0.2, 0.35, 0.5, 0.6, 0.7, 0.78, 0.84, 0.88, 0.91, 0.94, 0.96, 0.98, 1.0, 1.03, 1.08,
-    ];
+    // Kills at instants spread over a whole build, then over the writing and the swap,
+    // timed from the `export` line. Each kill is of a build of the other input than the one
+    // output/ holds, so "old" and "new" are always different.
+    let mut kills: Vec<(bool, f64)> = [0.1, 0.3, 0.5, 0.7, 0.9].map(|f| (false, f)).to_vec();
+    kills.extend(
+        [
+            0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 3.0,
+        ]
+        .map(|f| (true, f)),
+    );
+    let mut holds = ("a", snap_a, "b", snap_b);
     let (mut saw_old, mut saw_new, mut saw_leftover) = (0, 0, 0);
-    for f in fractions {
-        let delay = took.mul_f64(f);
-        let mut child = wd
-            .command(&["build", "--raw", "b", "--quiet"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let _ = child.kill(); // SIGKILL
+    for (from_export, f) in kills {
+        let (old_raw, old, new_raw, new) = &holds;
+        let started = Instant::now();
+        let (mut child, rx) = start(&wd, new_raw);
+        let delay = if from_export {
+            let at = export_line(&rx);
+            std::thread::sleep(writing.mul_f64(f));
+            at.elapsed()
+        } else {
+            std::thread::sleep(took.mul_f64(f));
+            started.elapsed()
+        };
+        let _ = child.kill(); // SIGKILL (nothing happens if it has finished)
         child.wait().unwrap();
-        let when = format!("killed after {delay:?} ({f} of a build)");
-        let state = which(&wd, &old, &new, &when);
+        let when = format!(
+            "build of {new_raw} over {old_raw} killed {delay:?} after {}",
+            if from_export {
+                "the export line"
+            } else {
+                "its start"
+            }
+        );
+        let state = which(&wd, old, new, &when);
         let left = leftovers(&wd);
         // The next run (here one that fails fast: no extraction files) cleans up first and
         // says so, leaving output/ as it was.
         let o = wd.command(&["build", "--raw", "empty"]).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{when}: {err}");
+        assert!(err.contains("error[E0108]"), "{when}: {err}");
         for l in &left {
             assert!(
-                err.contains(&format!("removed {}", wd.path(l).display())),
+                err.lines()
+                    .any(|x| x.starts_with("note: removed") && x.contains(l.as_str())),
                 "{when}: leftover {l} not reported:\n{err}"
             );
         }
         assert!(leftovers(&wd).is_empty(), "{when}: {:?}", leftovers(&wd));
-        assert_eq!(state, which(&wd, &old, &new, &when), "{when}");
+        assert_eq!(state, which(&wd, old, new, &when), "{when}");
         saw_leftover += usize::from(!left.is_empty());
-        match state {
-            "old" => saw_old += 1,
-            _ => {
-                saw_new += 1;
-                // Back to the old output for the next kill.
-                wd.ok(&["build", "--raw", "a", "--quiet"]);
-            }
+        if state == "old" {
+            saw_old += 1;
+        } else {
+            saw_new += 1;
+            let (a, sa, b, sb) = holds;
+            holds = (b, sb, a, sa);
         }
     }
     eprintln!(
-        "build {took:?}; kills: {saw_old} left the old output, {saw_new} the new, {saw_leftover} left leftovers"
+        "build {took:?} (writing {writing:?}); kills: {saw_old} left the old output, {saw_new} the new, {saw_leftover} left leftovers"
     );
     // The kills hit both sides of the swap and the writing phase.
     assert!(saw_old > 0 && saw_new > 0, "old {saw_old}, new {saw_new}");

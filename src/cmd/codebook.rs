@@ -84,7 +84,9 @@ pub fn stale(schema: &Schema, ds: &Dataset) -> Option<Vec<Problem>> {
 
 /// A text file read as every input is (regular, bounded; see `fsio`).
 fn read_text(path: &str) -> Result<String, fsio::ReadError> {
-    let bytes = fsio::read_regular(Path::new(path), fsio::MAX_DOCUMENT_BYTES)?;
+    // A linked README is read (and written) through its link: the target is the file.
+    let real = Path::new(path).canonicalize()?;
+    let bytes = fsio::read_regular(&real, fsio::MAX_DOCUMENT_BYTES)?;
     String::from_utf8(bytes).map_err(|_| {
         fsio::ReadError::Io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,

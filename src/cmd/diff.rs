@@ -136,7 +136,8 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
 /// datapackage.json, so it is not trusted to stay there).
 fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Table, Problem> {
     let expected = "a CSV file as `pillars build` writes it, inside the output directory";
-    let path = &dir.join(rel);
+    // Shown as written under `dir` (joining an absolute path would drop `dir`).
+    let path = &PathBuf::from(format!("{}/{rel}", dir.display()));
     let bytes = fsio::read_in_tree(dir, Path::new(rel), MAX_OUTPUT_FILE_BYTES)
         .map_err(|e| e.problem(Code::Io, path, expected))?;
     let text = String::from_utf8_lossy(&bytes);
