@@ -57,13 +57,11 @@ impl ReadError {
     /// the code its users already match on for "cannot read").
     pub fn problem(&self, io: Code, path: &Path, expected: &str) -> Problem {
         let (code, msg) = match self {
-            ReadError::Io(e) => (io, format!("cannot read {}: {e}", path.display())),
+            // (The location line names the file.)
+            ReadError::Io(e) => (io, format!("cannot read: {e}")),
             ReadError::NotRegular(kind) => (
                 Code::NotRegularFile,
-                format!(
-                    "cannot read {}: not a regular file (a {kind})",
-                    path.display()
-                ),
+                format!("cannot read: not a regular file (a {kind})"),
             ),
             ReadError::TooLarge { size, limit } => (
                 Code::ReadTooLarge,

@@ -423,18 +423,20 @@ pub fn compare(out: &Path, files: &Files) -> Vec<String> {
             Err(e) => diffs.push(format!("{}: {e}", path.display())),
         }
     }
-    let dirs: BTreeSet<&str> = files
+    // Every directory the build's files lie in (a file of the build that is a link or FIFO
+    // on disk was reported above, as not a regular file).
+    let dirs: BTreeSet<&Path> = files
         .keys()
-        .filter_map(|k| Path::new(k).parent()?.to_str())
-        .filter(|d| !d.is_empty())
+        .flat_map(|k| Path::new(k).ancestors().skip(1))
+        .filter(|d| !d.as_os_str().is_empty())
         .collect();
     for e in on_disk {
-        let expected = if e.is_dir {
-            dirs.contains(e.rel.as_str())
+        let known = if e.is_dir {
+            dirs.contains(Path::new(&e.rel))
         } else {
-            files.contains_key(&e.rel) && e.odd.is_none()
+            files.contains_key(&e.rel)
         };
-        if !expected && !(e.odd.is_some() && files.contains_key(&e.rel)) {
+        if !known {
             diffs.push(format!(
                 "{}: not produced by the build",
                 out.join(&e.rel).display()

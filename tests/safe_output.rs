@@ -102,12 +102,15 @@ fn a_regular_file_is_not_hidden_or_replaced() {
     assert!(leftovers(&wd.dir).is_empty(), "{:?}", leftovers(&wd.dir));
 }
 
+/// A change a user makes to a previous output.
+type Change = fn(&Workdir);
+
 #[test]
 fn a_previous_output_with_anything_added_or_changed_is_refused() {
     let wd = built("safe-prev");
     let good = wd.snapshot("output");
     // An extra file, an extra directory, a changed file, a link: each is refused.
-    let cases: [(&str, fn(&Workdir)); 4] = [
+    let cases: [(&str, Change); 4] = [
         ("extra file", |wd| wd.write("output/csv/mine.csv", "x\n")),
         ("extra directory", |wd| {
             std::fs::create_dir(wd.path("output/drafts")).unwrap()
@@ -244,7 +247,13 @@ fn schema_lock_writes_version_and_lock_together_or_nothing_on_a_full_disk() {
     let rel = "schema/tables/sources.json";
     let text = wd.read_string(rel);
     assert!(text.contains("Title of the document."));
-    wd.write(rel, text.replace("Title of the document.", "Title of the document, as printed."));
+    wd.write(
+        rel,
+        text.replace(
+            "Title of the document.",
+            "Title of the document, as printed.",
+        ),
+    );
     let before = wd.snapshot("schema");
     let version = wd.read_string("schema/VERSION");
     // A file size limit (SIGXFSZ ignored, so writes fail with EFBIG as on a full disk): the
@@ -286,7 +295,10 @@ fn codebook_keeps_a_linked_readme_and_refuses_a_directory() {
             .is_symlink()
     );
     let readme = wd.read_string("README.real.md");
-    assert!(readme.contains("alpha") && !readme.contains("\nold\n"), "{readme}");
+    assert!(
+        readme.contains("alpha") && !readme.contains("\nold\n"),
+        "{readme}"
+    );
     // docs/CODEBOOK.md a directory: refused, and README is not half-updated either.
     std::fs::remove_file(wd.path("docs/CODEBOOK.md")).unwrap();
     wd.write("docs/CODEBOOK.md/mine.txt", "x\n");
