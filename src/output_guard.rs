@@ -29,6 +29,14 @@ fn at(code: Code, path: &Path, msg: String, expected: &str) -> Problem {
 /// The canonical path `out` names: the target of a link, or (when `out` does not exist yet)
 /// its nearest existing ancestor, canonical, with the missing names appended.
 pub fn resolve(out: &Path) -> Result<PathBuf, Problem> {
+    if out.as_os_str().is_empty() {
+        return Err(at(
+            Code::OutputProtected,
+            out,
+            "refusing to write the output to an empty path".into(),
+            "a directory name, e.g. `--out output`",
+        ));
+    }
     let cannot = |msg: String| {
         at(
             Code::OutputWrite,

@@ -310,3 +310,101 @@ fn codebook_keeps_a_linked_readme_and_refuses_a_directory() {
     assert!(wd.read_string("README.real.md").contains("\nold\n"));
     assert_eq!(wd.read_string("docs/CODEBOOK.md/mine.txt"), "x\n");
 }
+
+/// Clears the immutable attribute again, whatever happens in the test.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(path: std::path::PathBuf) -> Immutable {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(&path)
+            .status()
+            .expect("chattr (e2fsprogs) is needed to make a file that cannot be removed");
+        assert!(ok.success(), "chattr +i {} failed", path.display());
+        Immutable(path)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn an_old_output_that_cannot_be_removed_is_an_error() {
+    let wd = built("safe-unremovable");
+    // Root removes anything but an immutable file.
+    let pin = Immutable::set(wd.path("output/csv/actors.csv"));
+    wd.write(
+        "raw/alpha.toml",
+        wd.read_string("raw/alpha.toml")
+            .replace("Alpha paper", "Alpha paper, revised"),
+    );
+    let err = wd.fails(&["build"]);
+    code(&err, "E0504");
+    assert!(err.contains("the new output is in place"), "{err}");
+    // The new output is complete; the old one is kept beside it, named in the message.
+    assert!(
+        wd.read_string("output/csv/sources.csv")
+            .contains("Alpha paper, revised")
+    );
+    let left = leftovers(&wd.dir);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(err.contains(&left[0]), "{err}");
+    wd.ok(&["check"]);
+    // Once it can be removed, the next build removes it and says so.
+    let moved = wd.path(&format!("{}/csv/actors.csv", left[0]));
+    drop(pin);
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(&moved)
+        .status();
+    let err = wd.ok(&["build"]);
+    assert!(
+        err.contains(&format!("removed")) && err.contains(&left[0]),
+        "{err}"
+    );
+    assert!(leftovers(&wd.dir).is_empty());
+}
+
+#[test]
+fn synth_refuses_the_schema_directory_and_the_current_one() {
+    let wd = Workdir::new("safe-synth-schema");
+    code(
+        &wd.fails(&["synth", "--records", "5", "--out", "schema/raw"]),
+        "E0502",
+    );
+    assert!(!wd.path("schema/raw").exists());
+    code(
+        &wd.fails(&["synth", "--records", "5", "--out", "."]),
+        "E0502",
+    );
+}
+
+#[test]
+fn the_fallback_without_rename_exchange_replaces_the_output_too() {
+    // (PILLARS_TEST_NO_RENAME_EXCHANGE makes the writer take the path of a filesystem
+    // without RENAME_EXCHANGE: two renames.)
+    let wd = built("safe-fallback");
+    let first = wd.snapshot("output");
+    wd.write(
+        "raw/alpha.toml",
+        wd.read_string("raw/alpha.toml")
+            .replace("Alpha paper", "Alpha paper, revised"),
+    );
+    let o = wd
+        .command(&["build"])
+        .env("PILLARS_TEST_NO_RENAME_EXCHANGE", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(first, wd.snapshot("output"));
+    assert!(wd.read_string("output/csv/sources.csv").contains("revised"));
+    assert!(leftovers(&wd.dir).is_empty());
+    wd.ok(&["check"]);
+}

@@ -565,7 +565,9 @@ pub fn run(a: &SynthArgs) -> Result<ExitCode, ExitCode> {
     // The manifest lets a later `synth --out` recognise (and replace) this directory.
     let manifest = crate::output_guard::manifest(&tree, GENERATOR);
     tree.insert("manifest.json".into(), manifest);
-    let notes = crate::output::write_dir(&a.out, &tree, GENERATOR, &[]).map_err(|p| {
+    // A synthetic raw/ never belongs in the schema directory of the current project.
+    let inputs = [std::path::Path::new("schema")];
+    let notes = crate::output::write_dir(&a.out, &tree, GENERATOR, &inputs).map_err(|p| {
         eprint!(
             "{}",
             crate::diagnostic::report(&[p], crate::diagnostic::Format::Text)
