@@ -12,8 +12,12 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
-/// Largest file read from an output directory (`check`, `diff`, a previous manifest).
+/// Largest file read from an output directory (a table for `diff`, a file whose hash a
+/// previous manifest gives).
 pub const MAX_OUTPUT_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Largest JSON metadata read (datapackage.json, manifest.json, the schema lock): parsed
+/// whole, so kept well below the tables' limit.
+pub const MAX_METADATA_BYTES: u64 = 64 * 1024 * 1024;
 /// Largest source document `verify` reads, and largest README `codebook` edits.
 pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 /// Most entries a directory walk visits, and deepest it goes (`check`, the output guard).

@@ -191,8 +191,8 @@ pub fn state(out: &Path, real: &Path, generator: &str) -> Result<State, Problem>
     if entries.is_empty() {
         return Ok(State::Empty);
     }
-    let manifest =
-        fsio::read_regular(&real.join("manifest.json"), MAX_OUTPUT_FILE_BYTES).map_err(|e| {
+    let manifest = fsio::read_regular(&real.join("manifest.json"), fsio::MAX_METADATA_BYTES)
+        .map_err(|e| {
             refuse(format!(
                 "it is not empty and has no readable manifest.json of pillars ({e})"
             ))

@@ -561,7 +561,7 @@ fn lock_problem(path: &Path, msg: String) -> Problem {
 /// Reads the lock; Ok(None) when the file does not exist.
 pub fn read(schema_dir: &Path) -> Result<Option<Lock>, Problem> {
     let path = schema_dir.join(LOCK_FILE);
-    let bytes = match crate::fsio::read_regular(&path, crate::fsio::MAX_OUTPUT_FILE_BYTES) {
+    let bytes = match crate::fsio::read_regular(&path, crate::fsio::MAX_METADATA_BYTES) {
         Ok(b) => b,
         Err(crate::fsio::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(None);

@@ -62,7 +62,7 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
         return Err(vec![problem(Code::Io, dir, msg, EXPECTED)]);
     }
     let dp_path = dir.join("datapackage.json");
-    let dp: Json = fsio::read_in_tree(dir, Path::new("datapackage.json"), MAX_OUTPUT_FILE_BYTES)
+    let dp: Json = fsio::read_in_tree(dir, Path::new("datapackage.json"), fsio::MAX_METADATA_BYTES)
         .map_err(|e| e.problem(Code::Io, &dp_path, EXPECTED))
         .and_then(|b| {
             serde_json::from_slice(&b).map_err(|e| {
