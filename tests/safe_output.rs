@@ -309,6 +309,12 @@ fn codebook_keeps_a_linked_readme_and_refuses_a_directory() {
     code(&wd.fails(&["codebook"]), "E0503");
     assert!(wd.read_string("README.real.md").contains("\nold\n"));
     assert_eq!(wd.read_string("docs/CODEBOOK.md/mine.txt"), "x\n");
+    // A codebook the user wrote is not replaced either.
+    std::fs::remove_dir_all(wd.path("docs/CODEBOOK.md")).unwrap();
+    wd.write("docs/CODEBOOK.md", "# My own codebook\n");
+    code(&wd.fails(&["codebook"]), "E0503");
+    assert_eq!(wd.read_string("docs/CODEBOOK.md"), "# My own codebook\n");
+    assert!(wd.read_string("README.real.md").contains("\nold\n"));
 }
 
 /// Clears the immutable attribute again, whatever happens in the test.
