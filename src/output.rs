@@ -231,6 +231,18 @@ fn lock(dir: &Path, out: &Path, notes: &mut Vec<String>) -> Result<File, Problem
                 .map_err(|e| write_fail(out, format!("cannot lock {}: {e}", dir.display())))?;
             notes.push("waited for another pillars process to finish".into());
         }
+        // A filesystem without flock (some network filesystems): write unlocked, and say so.
+        Err(std::fs::TryLockError::Error(e))
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::EBADF | libc::ENOLCK | libc::EOPNOTSUPP | libc::EINVAL)
+            ) =>
+        {
+            notes.push(format!(
+                "{} cannot be locked ({e}); concurrent writers are not kept apart there",
+                dir.display()
+            ));
+        }
         Err(std::fs::TryLockError::Error(e)) => {
             return Err(write_fail(
                 out,
