@@ -287,7 +287,14 @@ fn codebook_keeps_a_linked_readme_and_refuses_a_directory() {
         "# T\n<!-- sources:start -->\nold\n<!-- sources:end -->\nend\n",
     );
     std::os::unix::fs::symlink("README.real.md", wd.path("README.md")).unwrap();
-    wd.ok(&["codebook"]);
+    // A temporary file of a codebook run that was killed is removed, and said so.
+    wd.write("docs/.CODEBOOK.md.tmp-99999999", "half a codebook");
+    let err = wd.ok(&["codebook"]);
+    assert!(
+        err.contains("note: removed") && err.contains(".CODEBOOK.md.tmp-99999999"),
+        "{err}"
+    );
+    assert!(!wd.path("docs/.CODEBOOK.md.tmp-99999999").exists());
     assert!(
         std::fs::symlink_metadata(wd.path("README.md"))
             .unwrap()
