@@ -198,45 +198,59 @@ pub fn state(out: &Path, real: &Path, generator: &str) -> Result<State, Problem>
             ))
         })?;
     let listed = listed(&manifest, generator).map_err(refuse)?;
+    let known = accounted(&entries, &listed).map_err(refuse)?;
+    unchanged(real, &entries, &listed).map_err(refuse)?;
+    Ok(State::Previous(known))
+}
+
+/// The paths a manifest accounts for (its files, their directories, itself), when every
+/// entry on disk is one of them and none is a link, FIFO or device.
+fn accounted(entries: &[fsio::Entry], listed: &[Listed]) -> Result<BTreeSet<String>, String> {
     let mut known: BTreeSet<String> = BTreeSet::from(["manifest.json".to_string()]);
-    for (rel, _, _) in &listed {
-        let mut p = Path::new(rel.as_str());
+    for (rel, _, _) in listed {
         known.insert(rel.clone());
-        while let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            known.insert(d.to_string_lossy().into_owned());
-            p = d;
-        }
+        let dirs = Path::new(rel.as_str()).ancestors().skip(1);
+        known.extend(
+            dirs.filter(|d| !d.as_os_str().is_empty())
+                .map(|d| d.to_string_lossy().into_owned()),
+        );
     }
-    for e in &entries {
+    for e in entries {
         if let Some(kind) = e.odd {
-            return Err(refuse(format!("{} is a {kind}", e.rel)));
+            return Err(format!("{} is a {kind}", e.rel));
         }
         if !known.contains(&e.rel) {
-            return Err(refuse(format!(
+            return Err(format!(
                 "{} is not listed in its manifest.json (not written by pillars)",
                 e.rel
-            )));
+            ));
         }
     }
+    Ok(known)
+}
+
+/// Every listed file still there has the size and SHA-256 its manifest gives (a listed file
+/// already gone holds nothing of the user's).
+fn unchanged(real: &Path, entries: &[fsio::Entry], listed: &[Listed]) -> Result<(), String> {
     let is_file: BTreeSet<&str> = entries
         .iter()
         .filter(|e| !e.is_dir)
         .map(|e| e.rel.as_str())
         .collect();
-    for (rel, bytes, sha) in &listed {
-        if !is_file.contains(rel.as_str()) {
-            continue; // already gone: nothing of the user's to lose
-        }
+    for (rel, bytes, sha) in listed.iter().filter(|l| is_file.contains(l.0.as_str())) {
         let data = fsio::read_regular(&real.join(rel), MAX_OUTPUT_FILE_BYTES)
-            .map_err(|e| refuse(format!("{rel} cannot be read ({e})")))?;
+            .map_err(|e| format!("{rel} cannot be read ({e})"))?;
         if data.len() as u64 != *bytes || hex(&Sha256::digest(&data)) != *sha {
-            return Err(refuse(format!(
+            return Err(format!(
                 "{rel} was changed after pillars wrote it (its size or SHA-256 differs from manifest.json)"
-            )));
+            ));
         }
     }
-    Ok(State::Previous(known))
+    Ok(())
 }
+
+/// A file a manifest lists: path, size in bytes, SHA-256 (hex).
+type Listed = (String, u64, String);
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -244,7 +258,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The files a manifest lists: (path, bytes, sha256). The manifest must name `generator`
 /// (or, for `pillars`, be a manifest of the earlier format, without `generator`).
-fn listed(manifest: &[u8], generator: &str) -> Result<Vec<(String, u64, String)>, String> {
+fn listed(manifest: &[u8], generator: &str) -> Result<Vec<Listed>, String> {
     let j: Json = serde_json::from_slice(manifest)
         .map_err(|e| format!("its manifest.json is not valid JSON ({e})"))?;
     let legacy = generator == "pillars"
