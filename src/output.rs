@@ -342,26 +342,11 @@ fn cleanup_fail(real: &Path, path: &Path, e: std::io::Error) -> Problem {
 /// they are renamed in over the old ones, in the order given. A link keeps its link; its
 /// target is replaced. A directory, FIFO or device where a file should be is refused.
 pub fn write_files(files: &[(&Path, &[u8])]) -> Result<Vec<String>, Problem> {
+    let reals = files
+        .iter()
+        .map(|(path, _)| regular_target(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut notes = vec![];
-    let mut reals = vec![];
-    for (path, _) in files {
-        let real = output_guard::resolve(path)?;
-        if let Ok(m) = std::fs::symlink_metadata(&real)
-            && !m.is_file()
-        {
-            return Err(fail(
-                Code::OutputNotOurs,
-                path,
-                format!(
-                    "refusing to replace {}: it is a {}",
-                    path.display(),
-                    fsio::kind(&m)
-                ),
-                "a regular file (or none); nothing was written",
-            ));
-        }
-        reals.push(real);
-    }
     let parents: BTreeSet<&Path> = reals.iter().filter_map(|r| r.parent()).collect();
     let mut locks = vec![];
     for p in &parents {
@@ -372,26 +357,13 @@ pub fn write_files(files: &[(&Path, &[u8])]) -> Result<Vec<String>, Problem> {
         recover(r, false, &mut notes)?;
     }
     let tmps: Vec<PathBuf> = reals.iter().map(|r| sibling(r, "tmp")).collect();
-    let written = files
-        .iter()
-        .zip(&reals)
-        .zip(&tmps)
-        .try_for_each(|(((_, bytes), real), tmp)| {
-            let mut f = File::create(tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            if let Ok(m) = std::fs::metadata(real) {
-                std::fs::set_permissions(tmp, m.permissions())?;
-            }
-            Ok::<_, std::io::Error>(())
-        });
-    if let Err(e) = written {
+    if let Err((i, e)) = write_temps(files, &reals, &tmps) {
         for t in &tmps {
             let _ = std::fs::remove_file(t);
         }
         return Err(fail(
             Code::OutputWrite,
-            files[0].0,
+            files[i].0,
             format!("cannot write: {e}"),
             "a writable directory with free space; nothing was written",
         ));
@@ -404,6 +376,47 @@ pub fn write_files(files: &[(&Path, &[u8])]) -> Result<Vec<String>, Problem> {
         sync_dir(p).map_err(|e| write_fail(p, format!("cannot sync: {e}")))?;
     }
     Ok(notes)
+}
+
+/// The canonical path of the file `path` names, unless something other than a regular file
+/// is there.
+fn regular_target(path: &Path) -> Result<PathBuf, Problem> {
+    let real = output_guard::resolve(path)?;
+    match std::fs::symlink_metadata(&real) {
+        Ok(m) if !m.is_file() => Err(fail(
+            Code::OutputNotOurs,
+            path,
+            format!(
+                "refusing to replace {}: it is a {}",
+                path.display(),
+                fsio::kind(&m)
+            ),
+            "a regular file (or none); nothing was written",
+        )),
+        _ => Ok(real),
+    }
+}
+
+/// Writes and fsyncs each new file at its temporary path (with the old file's permissions);
+/// on failure, the index of the file that failed.
+fn write_temps(
+    files: &[(&Path, &[u8])],
+    reals: &[PathBuf],
+    tmps: &[PathBuf],
+) -> Result<(), (usize, std::io::Error)> {
+    for (i, (((_, bytes), real), tmp)) in files.iter().zip(reals).zip(tmps).enumerate() {
+        let write = || -> std::io::Result<()> {
+            let mut f = File::create(tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            if let Ok(m) = std::fs::metadata(real) {
+                std::fs::set_permissions(tmp, m.permissions())?;
+            }
+            Ok(())
+        };
+        write().map_err(|e| (i, e))?;
+    }
+    Ok(())
 }
 
 /// Differences between `files` and the directory `out`, one line each, in path order.

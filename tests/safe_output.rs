@@ -269,6 +269,7 @@ fn schema_lock_writes_version_and_lock_together_or_nothing_on_a_full_disk() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     code(&err, "E0501");
     assert!(err.contains("nothing was written"), "{err}");
+    assert!(err.contains("--> schema/versions.lock.json"), "{err}");
     assert_eq!(before, wd.snapshot("schema"), "schema/ changed: {err}");
     // Without the limit both are written, and check accepts the pair.
     wd.ok(&["schema-lock", "--bump", "auto"]);
