@@ -19,6 +19,8 @@ pub enum Code {
     EmptyRaw,
     MissingId,
     FileTooLarge,
+    SourceFileName,
+    SourceUrl,
     // normalise
     BadDate,
     ImpossibleDate,
@@ -40,6 +42,9 @@ pub enum Code {
     UnknownResolutionTarget,
     // export, schema, check
     OutputWrite,
+    OutputProtected,
+    OutputNotOurs,
+    OutputCleanup,
     Schema,
     SchemaVersion,
     OutputStale,
@@ -60,6 +65,10 @@ pub enum Code {
     NothingToRelease,
     PreviousRelease,
     CitationStale,
+    // bounded reads (fsio)
+    NotRegularFile,
+    ReadTooLarge,
+    OutsideTree,
 }
 
 impl Code {
@@ -77,6 +86,8 @@ impl Code {
             EmptyRaw => "E0108",
             MissingId => "E0109",
             FileTooLarge => "E0110",
+            SourceFileName => "E0111",
+            SourceUrl => "E0112",
             BadDate => "E0201",
             ImpossibleDate => "E0202",
             ReversedRange => "E0203",
@@ -94,6 +105,9 @@ impl Code {
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",
             OutputWrite => "E0501",
+            OutputProtected => "E0502",
+            OutputNotOurs => "E0503",
+            OutputCleanup => "E0504",
             Schema => "E0601",
             SchemaVersion => "E0602",
             OutputStale => "E0701",
@@ -111,6 +125,9 @@ impl Code {
             NothingToRelease => "E1003",
             PreviousRelease => "E1004",
             CitationStale => "E1005",
+            NotRegularFile => "E0902",
+            ReadTooLarge => "E0903",
+            OutsideTree => "E0904",
         }
     }
 }

@@ -388,6 +388,10 @@ fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {
     pretty(&dp)
 }
 
+/// Names pillars as the writer in manifest.json: how a later build knows it may replace the
+/// directory (see `output_guard`).
+pub const GENERATOR: &str = "pillars";
+
 fn manifest(
     files: &Files,
     rows: &BTreeMap<&str, usize>,
@@ -410,7 +414,7 @@ fn manifest(
         })
         .collect();
     pretty(
-        &json!({ "schema_version": schema.version, "dataset_version": version, "content_sha256": content_hash, "files": entries }),
+        &json!({ "generator": GENERATOR, "schema_version": schema.version, "dataset_version": version, "content_sha256": content_hash, "files": entries }),
     )
 }
 

@@ -3,6 +3,7 @@
 //! name order so the outcome never depends on thread timing.
 
 use crate::diagnostic::{Code, Loc, Problem};
+use crate::fsio;
 use crate::model::{Pos, RawValue, Record, Resolution};
 use crate::schema::Schema;
 use std::path::Path;
@@ -74,7 +75,7 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
     }
     let files: Vec<RawFile> = files
         .into_iter()
-        .map(|p| read_file(&p, &mut problems))
+        .map(|p| read_file(raw_dir, &p, &mut problems))
         .collect();
     // Parse in parallel, one chunk of files per core.
     let threads = std::thread::available_parallelism()
@@ -139,7 +140,7 @@ fn read_dir(raw_dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
     Ok(files)
 }
 
-fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
+fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFile {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -152,44 +153,33 @@ fn read_file(path: &Path, problems: &mut Vec<Problem>) -> RawFile {
         text: String::new(),
         readable: false,
     };
-    match std::fs::metadata(path) {
-        // A directory, FIFO, socket or device named *.toml: reading a FIFO would block the
-        // build forever, and the others fail with an unhelpful OS message. (Symlinks are
-        // followed by `metadata`, so a link to a regular file is fine.)
-        Ok(m) if !m.is_file() => {
-            problems.push(
-                Problem::new(
-                    Code::Io,
-                    "cannot read file: not a regular file (a directory, pipe or device)",
-                )
-                .at(Loc::file(&display))
-                .expected("a regular file; remove or rename the entry"),
-            );
-            return f;
+    // Regular files only (a FIFO would block the build, a device never ends), and a link
+    // only when it stays inside raw/; see `fsio`.
+    let read = fsio::resolve_in_tree(raw_dir, Path::new(&f.name))
+        .and_then(|real| fsio::read_regular(&real, MAX_FILE_BYTES as u64));
+    let problem = match read {
+        Ok(b) => {
+            f.bytes = b;
+            None
         }
-        Ok(m) if m.len() as usize > MAX_FILE_BYTES => {
-            problems.push(
-                Problem::new(Code::FileTooLarge, format!("file is {} bytes", m.len()))
-                    .at(Loc::file(&display))
-                    .expected(format!(
-                        "an extraction file under {} MiB; split the document's annotations",
-                        MAX_FILE_BYTES / 1024 / 1024
-                    )),
-            );
-            return f;
-        }
-        _ => {}
-    }
-    match std::fs::read(path) {
-        Ok(b) => f.bytes = b,
-        Err(e) => {
-            problems.push(
-                Problem::new(Code::Io, format!("cannot read file: {e}"))
-                    .at(Loc::file(&display))
-                    .expected("a readable file"),
-            );
-            return f;
-        }
+        Err(fsio::ReadError::TooLarge { size, .. }) => Some(
+            Problem::new(Code::FileTooLarge, format!("file is {size} bytes")).expected(format!(
+                "an extraction file under {} MiB; split the document's annotations",
+                MAX_FILE_BYTES / 1024 / 1024
+            )),
+        ),
+        Err(e @ fsio::ReadError::Outside(_)) => Some(
+            Problem::new(Code::OutsideTree, format!("cannot read file: it {e}"))
+                .expected("an extraction file inside the raw directory (not a link out of it)"),
+        ),
+        Err(e) => Some(
+            Problem::new(Code::Io, format!("cannot read file: {e}"))
+                .expected("a readable regular file; remove or rename the entry"),
+        ),
+    };
+    if let Some(p) = problem {
+        problems.push(p.at(Loc::file(&display)));
+        return f;
     }
     f.readable = true;
     decode(&mut f, problems);

@@ -10,7 +10,7 @@ use crate::normalise::Normalised;
 use crate::reconcile::{self, Dataset};
 use crate::release::Releases;
 use crate::schema::Schema;
-use crate::{normalise, validate};
+use crate::{normalise, source_ref, validate};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
@@ -74,7 +74,8 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     // make every reference into it look dangling.)
     let (ex, norm, mut problems) = normalised(schema, opts)?;
     let t = Instant::now();
-    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    invalid.extend(source_ref::run(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",

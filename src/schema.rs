@@ -159,7 +159,9 @@ impl Schema {
         let mut files = vec![];
         let read = |rel: &str, files: &mut Vec<(String, Vec<u8>)>| -> Result<String, Problem> {
             let path = dir.join(rel);
-            let bytes = std::fs::read(&path).map_err(|e| {
+            // Bounded like every read (a FIFO, device or link out of schema/ is refused).
+            let limit = crate::fsio::MAX_DOCUMENT_BYTES;
+            let bytes = crate::fsio::read_in_tree(dir, Path::new(rel), limit).map_err(|e| {
                 Problem::new(Code::Schema, format!("cannot read schema file: {e}"))
                     .at(Loc::file(path.display().to_string()))
             })?;

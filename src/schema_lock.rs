@@ -561,9 +561,11 @@ fn lock_problem(path: &Path, msg: String) -> Problem {
 /// Reads the lock; Ok(None) when the file does not exist.
 pub fn read(schema_dir: &Path) -> Result<Option<Lock>, Problem> {
     let path = schema_dir.join(LOCK_FILE);
-    let bytes = match std::fs::read(&path) {
+    let bytes = match crate::fsio::read_regular(&path, crate::fsio::MAX_METADATA_BYTES) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(crate::fsio::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
         Err(e) => {
             return Err(lock_problem(
                 &path,
@@ -774,7 +776,7 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
                 snapshot: snap,
             },
         };
-        write_lock(schema_dir, &lock)?;
+        write(schema_dir, Some(&lock), None)?;
         return Ok(Recorded {
             version: schema.version,
             previous: None,
@@ -783,6 +785,7 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
         });
     };
     let changes = classify(&lock.latest.snapshot, &snap);
+    let mut new_version = None;
     if let Some(b) = bump {
         let from = Version::parse(&lock.latest.version).ok_or_else(|| {
             vec![lock_problem(
@@ -820,16 +823,14 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
         if !problems.is_empty() {
             return Err(problems);
         }
-        let path = schema_dir.join("VERSION");
-        std::fs::write(&path, format!("{next}\n")).map_err(|e| {
-            vec![
-                Problem::new(Code::Io, format!("cannot write schema/VERSION: {e}"))
-                    .at(Loc::file(path.display().to_string())),
-            ]
-        })?;
+        // Written with the lock, below: both or (on a failed write) neither.
+        new_version = Some(format!("{next}\n"));
     }
     if let Some(r) = lock.releases.iter().find(|r| r.version == schema.version) {
         if r.fingerprint == fp {
+            if let Some(v) = &new_version {
+                write(schema_dir, None, Some(v.as_str()))?;
+            }
             return Ok(Recorded {
                 version: schema.version,
                 previous: Some(lock.latest.version),
@@ -852,7 +853,7 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
         version: schema.version.clone(),
         snapshot: snap,
     };
-    write_lock(schema_dir, &lock)?;
+    write(schema_dir, Some(&lock), new_version.as_deref())?;
     Ok(Recorded {
         version: schema.version,
         previous: Some(previous),
@@ -861,24 +862,35 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
     })
 }
 
-fn write_lock(schema_dir: &Path, lock: &Lock) -> Result<(), Vec<Problem>> {
-    let path = schema_dir.join(LOCK_FILE);
-    let mut text = serde_json::to_string_pretty(&sorted(
-        &serde_json::to_value(lock).expect("lock serialises"),
-    ))
-    .expect("JSON serialises");
-    text.push('\n');
-    // Write beside and rename, so an interrupted run never leaves half a lock.
-    let tmp = schema_dir.join(format!(".{LOCK_FILE}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            vec![
-                Problem::new(Code::Io, format!("cannot write the schema lock: {e}"))
-                    .at(Loc::file(path.display().to_string())),
-            ]
-        })
+/// Writes schema/VERSION (when bumped) and the lock together through `output::write_files`:
+/// both new files are written and fsynced before either replaces its old one, so a failed
+/// write (a full disk) leaves both unchanged. VERSION is renamed in first: a crash between
+/// the two renames leaves an unrecorded version, which `pillars check` reports and
+/// `pillars schema-lock` then records.
+fn write(
+    schema_dir: &Path,
+    lock: Option<&Lock>,
+    version: Option<&str>,
+) -> Result<(), Vec<Problem>> {
+    let lock_text = lock.map(|lock| {
+        let mut text = serde_json::to_string_pretty(&sorted(
+            &serde_json::to_value(lock).expect("lock serialises"),
+        ))
+        .expect("JSON serialises");
+        text.push('\n');
+        text
+    });
+    let (vpath, lpath) = (schema_dir.join("VERSION"), schema_dir.join(LOCK_FILE));
+    let mut files: Vec<(&Path, &[u8])> = vec![];
+    if let Some(v) = version {
+        files.push((&vpath, v.as_bytes()));
+    }
+    if let Some(t) = &lock_text {
+        files.push((&lpath, t.as_bytes()));
+    }
+    crate::output::write_files(&files)
+        .map(drop)
+        .map_err(|p| vec![p])
 }
 
 /// `--bump` of `pillars schema-lock`.

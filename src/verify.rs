@@ -778,12 +778,40 @@ pub fn run(
             _ => (format!("{}.txt", r.id), r.pos),
         };
         let path = sources.join(&name);
-        match std::fs::read(&path) {
+        // Only a plain file name, read as a bounded regular file inside --sources.
+        if let Some(why) = crate::source_ref::file_problem(&name) {
+            problems.push(
+                Problem::new(
+                    Code::SourceFileName,
+                    format!("`file` = `{name}` is not accepted: {why}"),
+                )
+                .at(ex.loc(pos))
+                .record(&t.name, &r.id)
+                .field("file")
+                .expected("the plain file name of the document in the sources directory"),
+            );
+            continue;
+        }
+        match crate::fsio::read_in_tree(sources, Path::new(&name), crate::fsio::MAX_DOCUMENT_BYTES)
+        {
             Ok(b) => {
                 let text = String::from_utf8_lossy(&b);
                 let doc = Document::new(&name, &text);
                 problems.extend(source_year(&doc, r, t).map(|p| p.at(ex.loc(r.pos))));
                 docs.insert(r.pos.file, doc);
+            }
+            Err(
+                e @ (crate::fsio::ReadError::NotRegular(_)
+                | crate::fsio::ReadError::TooLarge { .. }
+                | crate::fsio::ReadError::Outside(_)),
+            ) => {
+                let mut p = e.problem(
+                    Code::Io,
+                    &path,
+                    "a regular file inside the sources directory, at most 64 MiB",
+                );
+                p.loc = Some(ex.loc(pos));
+                problems.push(p.record(&t.name, &r.id).field("file"));
             }
             Err(e) => problems.push(
                 Problem::new(

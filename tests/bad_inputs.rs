@@ -54,10 +54,20 @@ bad_cases! {
     non_utf8_latin1: "non-utf8-latin1",
     not_toml_json: "not-toml-json",
     not_toml_prose: "not-toml-prose",
+    out_dotdot_raw: "out-dotdot-raw",
+    out_extra_file_in_output: "out-extra-file-in-output",
+    out_inside_raw: "out-inside-raw",
+    out_inside_schema: "out-inside-schema",
+    out_is_a_file: "out-is-a-file",
+    out_is_current_directory: "out-is-current-directory",
+    out_is_raw: "out-is-raw",
+    out_is_root: "out-is-root",
+    out_user_directory: "out-user-directory",
     output_parent_is_a_file: "output-parent-is-a-file",
     percent_over_100: "percent-over-100",
     quantity_not_integer: "quantity-not-integer",
     raw_empty: "raw-empty",
+    raw_link_outside: "raw-link-outside",
     raw_missing: "raw-missing",
     resolution_missing_value: "resolution-missing-value",
     resolution_unclaimed_value: "resolution-unclaimed-value",
@@ -66,7 +76,9 @@ bad_cases! {
     schema_invalid_json: "schema-invalid-json",
     schema_vocabulary_missing: "schema-vocabulary-missing",
     source_id_mismatch: "source-id-mismatch",
+    source_file_path: "source-file-path",
     source_table_not_table: "source-table-not-table",
+    source_url_not_http: "source-url-not-http",
     toml_duplicate_key: "toml-duplicate-key",
     toml_missing_equals: "toml-missing-equals",
     toml_unclosed_header: "toml-unclosed-header",
@@ -197,8 +209,54 @@ fn setup(wd: &Workdir, what: &str) {
             "blocker",
             "a regular file, so blocker/output cannot be created\n",
         ),
+        // Outputs that are not pillars': each must be refused and left exactly as it was
+        // (checked by `user_data_untouched` after the case).
+        "user-file" => wd.write("notes.txt", "the user's notes\n"),
+        "user-directory" => wd.write("mydata/thesis.txt", "chapter one\n"),
+        "output-with-extra-file" => {
+            copy_dir(&wd.path("output"), &wd.path("prev"));
+            wd.write("prev/notes.txt", "the user's notes\n");
+        }
+        "raw-link-outside" => {
+            wd.write(
+                "elsewhere.toml",
+                "[source]\nsource_id = \"b\"\nfile = \"b.txt\"\ntitle = \"B\"\nyear = 2024\nkind = \"news\"\n",
+            );
+            std::os::unix::fs::symlink("../elsewhere.toml", wd.path("raw/b.toml")).unwrap()
+        }
         other => panic!("unknown setup `{other}`"),
     }
+}
+
+/// Everything in the work directory but output/ (a failed build must change none of it):
+/// file contents, link targets, and what any other entry is. Never reads through a link or
+/// a FIFO.
+fn user_data(wd: &Workdir) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, rel: &str, all: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = format!("{rel}{}", e.file_name().to_string_lossy());
+            if name == "output" {
+                continue;
+            }
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            let t = m.file_type();
+            let v = if t.is_symlink() {
+                let target = std::fs::read_link(e.path()).unwrap();
+                format!("link to {}", target.display()).into_bytes()
+            } else if t.is_dir() {
+                walk(&e.path(), &format!("{name}/"), all);
+                b"directory".to_vec()
+            } else if t.is_file() {
+                std::fs::read(e.path()).unwrap()
+            } else {
+                b"special".to_vec()
+            };
+            all.insert(name, v);
+        }
+    }
+    let mut all = BTreeMap::new();
+    walk(&wd.dir, "", &mut all);
+    all
 }
 
 /// The blocks of a text report, one per problem.
@@ -228,6 +286,7 @@ fn run_case(case: &str) {
     if let Some(s) = &exp.setup {
         setup(&wd, s);
     }
+    let user = user_data(&wd);
     let mut args = vec!["build".to_string()];
     args.extend(exp.args.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -325,6 +384,11 @@ fn run_case(case: &str) {
         before,
         wd.snapshot("output"),
         "{case}: output/ changed (json)"
+    );
+    assert_eq!(
+        user,
+        user_data(&wd),
+        "{case}: raw/, schema/ or the user's files changed"
     );
     // No temporary directories left beside output/.
     let leftovers: Vec<_> = std::fs::read_dir(&wd.dir)

@@ -55,8 +55,10 @@ fn synthetic_raw_builds_with_the_announced_row_counts() {
     ]);
     let s = summary(&err);
     assert_eq!(s["entries"], 3000, "{err}");
-    // 12 documents plus resolutions.toml.
-    assert_eq!(std::fs::read_dir(wd.path("raw")).unwrap().count(), 13);
+    // 12 documents plus resolutions.toml and the manifest.json that marks the directory
+    // as synth's (so that only synth replaces it).
+    assert_eq!(std::fs::read_dir(wd.path("raw")).unwrap().count(), 14);
+    assert!(wd.path("raw/manifest.json").is_file());
     let build = wd.ok(&["build"]);
     for table in ["actors", "events", "deals", "visits", "indicators"] {
         assert_eq!(

@@ -8,6 +8,7 @@
 //! in every row); the schema and dataset versions are reported once, at the top.
 
 use crate::diagnostic::{self, Code, Format, Loc, Problem};
+use crate::fsio::{self, MAX_OUTPUT_FILE_BYTES};
 use clap::Args;
 use serde_json::{Map, Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,8 +62,8 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
         return Err(vec![problem(Code::Io, dir, msg, EXPECTED)]);
     }
     let dp_path = dir.join("datapackage.json");
-    let dp: Json = std::fs::read(&dp_path)
-        .map_err(|e| problem(Code::Io, &dp_path, format!("cannot read: {e}"), EXPECTED))
+    let dp: Json = fsio::read_in_tree(dir, Path::new("datapackage.json"), fsio::MAX_METADATA_BYTES)
+        .map_err(|e| e.problem(Code::Io, &dp_path, EXPECTED))
         .and_then(|b| {
             serde_json::from_slice(&b).map_err(|e| {
                 problem(
@@ -114,7 +115,7 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
             );
             continue;
         }
-        match read_table(&dir.join(rel), name, key) {
+        match read_table(dir, rel, name, key) {
             Ok(t) => {
                 tables.insert(name.to_string(), t);
             }
@@ -131,10 +132,14 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
     })
 }
 
-fn read_table(path: &Path, name: &str, key: Vec<String>) -> Result<Table, Problem> {
-    let expected = "a CSV file as `pillars build` writes it";
-    let bytes = std::fs::read(path)
-        .map_err(|e| problem(Code::Io, path, format!("cannot read: {e}"), expected))?;
+/// Reads table `name` from `dir/rel`: a regular file inside `dir` (the path comes from
+/// datapackage.json, so it is not trusted to stay there).
+fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Table, Problem> {
+    let expected = "a CSV file as `pillars build` writes it, inside the output directory";
+    // Shown as written under `dir` (joining an absolute path would drop `dir`).
+    let path = &PathBuf::from(format!("{}/{rel}", dir.display()));
+    let bytes = fsio::read_in_tree(dir, Path::new(rel), MAX_OUTPUT_FILE_BYTES)
+        .map_err(|e| e.problem(Code::Io, path, expected))?;
     let text = String::from_utf8_lossy(&bytes);
     let file = path.display().to_string();
     // A location from a byte offset reported by the csv crate, with the offending line.

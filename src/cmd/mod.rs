@@ -140,6 +140,15 @@ impl Common {
     pub fn load_schema(&self) -> Result<Schema, ExitCode> {
         Schema::load(&self.schema).map_err(|p| self.fail(p))
     }
+    /// Prints what the output writer did besides writing (leftovers removed), unless stderr
+    /// is reserved for JSON.
+    pub fn notes(&self, notes: &[String]) {
+        if self.format != Format::Json {
+            for n in notes {
+                eprintln!("note: {n}");
+            }
+        }
+    }
     /// Prints problems and returns the failing exit code.
     pub fn fail(&self, problems: Vec<Problem>) -> ExitCode {
         eprint!("{}", diagnostic::report(&problems, self.format));

@@ -23,7 +23,8 @@ pub struct SynthArgs {
     /// Number of extraction files (source documents) to spread them over.
     #[arg(long, default_value_t = 10)]
     pub files: usize,
-    /// Directory to write (created; existing *.toml files in it are removed first).
+    /// Directory to write: created, or replaced when empty or written by an earlier
+    /// `pillars synth` (its manifest.json lists every file); anything else is refused.
     #[arg(long)]
     pub out: PathBuf,
     /// Seed of the pseudo-random generator.
@@ -543,6 +544,9 @@ fn indicator_value(logical: usize, other: bool) -> String {
     }
 }
 
+/// The writer named in a synthetic directory's manifest.json.
+pub const GENERATOR: &str = "pillars synth";
+
 pub fn run(a: &SynthArgs) -> Result<ExitCode, ExitCode> {
     let fail = |what: String| {
         eprintln!("error: {what}");
@@ -552,27 +556,30 @@ pub fn run(a: &SynthArgs) -> Result<ExitCode, ExitCode> {
         return Err(fail("--records must be at least 1".into()));
     }
     let (files, sum) = generate(a.records, a.files, a.seed);
-    std::fs::create_dir_all(&a.out)
-        .map_err(|e| fail(format!("cannot create {}: {e}", a.out.display())))?;
-    // Remove the extraction files of a previous run so the directory holds exactly this one.
-    if let Ok(rd) = std::fs::read_dir(&a.out) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "toml") {
-                std::fs::remove_file(&p)
-                    .map_err(|e| fail(format!("cannot remove {}: {e}", p.display())))?;
-            }
-        }
-    }
-    let mut bytes = 0;
-    for (name, text) in &files {
-        let p = a.out.join(name);
-        std::fs::write(&p, text).map_err(|e| fail(format!("cannot write {}: {e}", p.display())))?;
-        bytes += text.len();
+    let bytes: usize = files.iter().map(|(_, t)| t.len()).sum();
+    let n = files.len();
+    let mut tree: crate::export::Files = files
+        .into_iter()
+        .map(|(name, text)| (name, text.into_bytes()))
+        .collect();
+    // The manifest lets a later `synth --out` recognise (and replace) this directory.
+    let manifest = crate::output_guard::manifest(&tree, GENERATOR);
+    tree.insert("manifest.json".into(), manifest);
+    // A synthetic raw/ never belongs in the schema directory of the current project.
+    let inputs = [std::path::Path::new("schema")];
+    let notes = crate::output::write_dir(&a.out, &tree, GENERATOR, &inputs).map_err(|p| {
+        eprint!(
+            "{}",
+            crate::diagnostic::report(&[p], crate::diagnostic::Format::Text)
+        );
+        ExitCode::from(1)
+    })?;
+    for note in notes {
+        eprintln!("note: {note}");
     }
     eprintln!(
         "synth      {} files ({} bytes) → {} entries ({} shared across files): actors {}, events {}, deals {}, visits {}, indicators {}; {} resolutions",
-        files.len(),
+        n,
         bytes,
         sum.entries,
         sum.shared_entries,
