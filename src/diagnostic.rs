@@ -60,7 +60,6 @@ pub enum Code {
     SchemaLock,
     DiffInput,
     // site, release (issue 12)
-    SiteDirForeign,
     ReleaseRecord,
     NothingToRelease,
     PreviousRelease,
@@ -120,7 +119,6 @@ impl Code {
             SourceYear => "E0807",
             SchemaLock => "E0603",
             DiffInput => "E0901",
-            SiteDirForeign => "E1001",
             ReleaseRecord => "E1002",
             NothingToRelease => "E1003",
             PreviousRelease => "E1004",

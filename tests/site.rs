@@ -1,5 +1,5 @@
 //! `pillars site`: deterministic bytes, every column and record on its pages, provenance
-//! made readable, and a directory it did not write is never replaced (E1001). The browser
+//! made readable, and a directory it did not write is never replaced (E0503). The browser
 //! test and the link checker over the repository's site are in tests/python/test_site.py.
 
 mod common;
@@ -23,7 +23,7 @@ fn site_refuses_a_directory_it_did_not_write() {
     let wd = Workdir::fixture("site-foreign", "mini");
     wd.write("notes/todo.txt", "mine");
     let err = wd.fails(&["site", "--dir", "notes"]);
-    assert!(err.contains("E1001"), "{err}");
+    assert!(err.contains("E0503"), "{err}");
     assert_eq!(wd.read_string("notes/todo.txt"), "mine");
     // An empty directory is fine.
     std::fs::create_dir_all(wd.path("empty")).unwrap();

@@ -90,20 +90,16 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
             .replace(&dev, &version)
             + "\n";
     }
+    // Each file is written beside its target and renamed in (the shared writer).
     let write = |path: &Path, bytes: Vec<u8>| {
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        parent
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|_| std::fs::write(path, bytes))
-            .map_err(|e| {
-                c.fail(vec![
-                    Problem::new(Code::OutputWrite, format!("cannot write: {e}"))
-                        .at(Loc::file(path.display().to_string()))
-                        .expected("a writable file"),
-                ])
-            })
+        output::write_files(&[(path, &bytes)])
+            .map(|notes| c.notes(&notes))
+            .map_err(|p| c.fail(vec![p]))
     };
-    output::write_atomic(&c.out, &files).map_err(|p| c.fail(vec![p]))?;
+    let inputs = [c.raw.as_path(), c.schema.as_path()];
+    let notes = output::write_dir(&c.out, &files, crate::export::GENERATOR, &inputs)
+        .map_err(|p| c.fail(vec![p]))?;
+    c.notes(&notes);
     write(&c.releases, r.releases.to_bytes())?;
     // No CITATION.cff: none is invented (it needs a title, authors...); say so.
     match std::fs::read_to_string(&a.citation) {
@@ -163,7 +159,7 @@ fn diff_with(
             }
         };
         let new = scratch.join("new");
-        output::write_atomic(&new, files)?;
+        output::write_dir(&new, files, crate::export::GENERATOR, &[])?;
         let (text, (added, removed, _)) =
             super::diff::report(&old, &new).map_err(|mut p| p.remove(0))?;
         Ok(Diff {
