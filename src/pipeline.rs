@@ -39,8 +39,10 @@ fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started:
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
     let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
-    let (dataset, stats, mut problems) =
+    let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+    // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
+    problems.extend(crate::meaning::enrich(&mut dataset, &ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "reconcile",
@@ -68,7 +70,8 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     // make every reference into it look dangling.)
     let (ex, norm, mut problems) = normalised(schema, opts)?;
     let t = Instant::now();
-    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    invalid.extend(crate::meaning::validate(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",

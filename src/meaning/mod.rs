@@ -1,0 +1,111 @@
+//! Meaning, not only form (issue 10): CAMEO codes that fit the kind of event, amounts in one
+//! currency, and inferred values marked. Validate calls [`validate`]; after reconcile,
+//! [`enrich`] fills the columns whose schema field says `"x-derive": {"part": …}` with one
+//! of [`DERIVE_PARTS`], and the `exchange_rates` table.
+
+pub mod cameo;
+pub mod currency;
+pub mod derived;
+
+use crate::diagnostic::{Code, Loc, Problem};
+use crate::extract::Extraction;
+use crate::model::{Record, Value};
+use crate::reconcile::Dataset;
+use crate::schema::{Derive, Schema, TableSchema};
+
+/// `x-derive` parts computed here rather than in reconcile.
+pub const DERIVE_PARTS: &[&str] = &[
+    "cameo_label",
+    "convert",
+    "conversion_note",
+    "derived_fields",
+    "derived_reason",
+];
+
+/// Files of schema/ read by these checks (loaded with the schema, so they are hashed with it).
+pub const SCHEMA_FILES: &[&str] = &[
+    cameo::RULES_FILE,
+    currency::META_FILE,
+    currency::CSV_FILE,
+];
+
+/// Validate-stage checks: the CAMEO rule table and every event's code, and the snapshot.
+pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
+    let mut problems = vec![];
+    match cameo::Rules::load(schema) {
+        Ok(rules) => problems.extend(rules.check(ex, records, schema)),
+        Err(p) => problems.extend(p),
+    }
+    if let Err(p) = currency::Rates::load(schema) {
+        problems.push(p);
+    }
+    problems
+}
+
+/// Fills the computed columns of a reconciled dataset and builds `exchange_rates`.
+pub fn enrich(
+    ds: &mut Dataset,
+    ex: &Extraction,
+    records: &[Record<Value>],
+    schema: &Schema,
+) -> Vec<Problem> {
+    let rates = match currency::Rates::load(schema) {
+        Ok(r) => r,
+        Err(p) => return vec![p],
+    };
+    derived::mark(ds, ex, records, schema);
+    for table in &mut ds.tables {
+        let ts = &schema.tables[table.schema];
+        if ts.name == "exchange_rates" {
+            table.rows = rates.table(ts, schema);
+            continue;
+        }
+        for (fi, f) in ts.fields.iter().enumerate() {
+            let Some(Derive::Meaning(part)) = &f.derive else {
+                continue;
+            };
+            for row in &mut table.rows {
+                row[fi] = match part.as_str() {
+                    "cameo_label" => cameo::label(ts, f, row, schema),
+                    "convert" | "conversion_note" => rates.convert(ts, f, part, row),
+                    _ => continue, // derived marks: filled by derived::mark
+                };
+            }
+        }
+    }
+    vec![]
+}
+
+/// The column named by key `key` of a field's `x-derive` spec, as a value of `row`.
+pub(crate) fn spec_value<'a>(
+    ts: &TableSchema,
+    f: &crate::schema::Field,
+    key: &str,
+    row: &'a [Value],
+) -> &'a Value {
+    f.json["x-derive"][key]
+        .as_str()
+        .and_then(|name| ts.field_index(name))
+        .map_or(&Value::Null, |i| &row[i])
+}
+
+/// A located problem in a schema/ file (whole file when `needle` is not found).
+pub(crate) fn schema_problem(
+    code: Code,
+    schema: &Schema,
+    rel: &str,
+    needle: &str,
+    msg: String,
+) -> Problem {
+    let path = format!("schema/{rel}");
+    let text = schema
+        .files
+        .iter()
+        .find(|(r, _)| r == rel)
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    let loc = match text.as_deref().and_then(|t| t.find(needle).map(|i| (t, i))) {
+        Some((t, i)) if !needle.is_empty() => Loc::at(&path, t, i..i + needle.len()),
+        _ => Loc::file(path),
+    };
+    Problem::new(code, msg).at(loc)
+}
