@@ -210,7 +210,7 @@ impl Schema {
         names.sort();
         // Files the meaning checks read (CAMEO rules, the exchange-rate snapshot): loaded
         // here so that they are hashed with the schema; their content is checked by validate.
-        for rel in crate::meaning::SCHEMA_FILES {
+        for &rel in crate::meaning::SCHEMA_FILES {
             if dir.join(rel).exists()
                 && let Err(p) = read(rel, &mut files)
             {

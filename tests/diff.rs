@@ -97,7 +97,7 @@ visits: 0 added, 0 removed, 1 changed
   ~ xi-visit-2016
       location: "Belgrade" → "Novi Sad"
 
-total: 5 added, 7 removed, 4 changed; 5 of 7 tables differ
+total: 5 added, 7 removed, 4 changed; 5 of 8 tables differ
 "#
     );
     assert_eq!(stdout(&wd, &["diff", "old", "new"]), expected);
@@ -231,11 +231,11 @@ fn identical_outputs_report_no_changes_and_exit_zero() {
     let out = stdout(&wd, &["diff", "a", "b"]);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": no changes")).count(),
-        7,
+        8,
         "{out}"
     );
     assert!(
-        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 7 tables differ\n"),
+        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 8 tables differ\n"),
         "{out}"
     );
 }

@@ -97,12 +97,12 @@ impl Rules {
         let (Some(ti), Some(ci)) = (ts.field_index("event_type"), ts.field_index("cameo")) else {
             return vec![];
         };
-        let get = |r: &Record<Value>, i| {
+        fn get(r: &Record<Value>, i: usize) -> Option<(&str, crate::model::Pos)> {
             r.fields
                 .iter()
                 .find(|(f, _, _)| *f == i)
                 .and_then(|(_, v, p)| v.as_str().map(|s| (s, *p)))
-        };
+        }
         let mut problems = vec![];
         for r in records.iter().filter(|r| r.table == events) {
             let (Some((ty, ty_pos)), Some((code, pos))) = (get(r, ti), get(r, ci)) else {

@@ -13,6 +13,12 @@ use std::collections::BTreeMap;
 pub const META_FILE: &str = "snapshots/ecb-eurofxref-hist/snapshot.json";
 pub const CSV_FILE: &str = "snapshots/ecb-eurofxref-hist/eurofxref-hist.csv";
 
+/// The snapshot's currencies, and one entry per year.
+struct Daily {
+    currencies: Vec<String>,
+    years: BTreeMap<i32, Year>,
+}
+
 /// One year of daily rates: days with a USD rate, and per currency (sum, days).
 #[derive(Default)]
 struct Year {
@@ -37,10 +43,6 @@ pub struct Rates {
     first_year: i32,
     last_year: i32,
     source: BTreeMap<i32, String>,
-}
-
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
 }
 
 impl Rates {
@@ -69,7 +71,7 @@ impl Rates {
             )
             .expected("a snapshot changed together with its metadata: run refresh.py, which records origin, date and hash"));
         }
-        let years = parse(csv).map_err(|(line, msg)| {
+        let daily = parse(csv).map_err(|(line, msg)| {
             let text = String::from_utf8_lossy(csv);
             let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
             let p = Problem::new(Code::SnapshotFormat, msg);
@@ -77,10 +79,11 @@ impl Rates {
                 .expected("Date,CUR,… then one line per day: YYYY-MM-DD and a number or N/A per currency")
         })?;
         let short = &actual[..12];
-        Ok(Self::annualise(years, schema, short))
+        Ok(Self::annualise(daily, schema, short))
     }
 
-    fn annualise(years: BTreeMap<i32, Year>, schema: &Schema, short: &str) -> Rates {
+    fn annualise(daily: Daily, schema: &Schema, short: &str) -> Rates {
+        let years = daily.years;
         let currencies: Vec<String> = schema
             .vocabularies
             .get("currencies")
@@ -101,13 +104,12 @@ impl Rates {
                     ("EUR", _) => (Some(1.0), yr.usd_days, None),
                     (_, Some((s, n))) if *n == yr.usd_days && *n > 0 => (Some(s / *n as f64), *n, None),
                     (_, Some((_, n))) if *n > 0 => (None, 0, Some(format!("the ECB published {c} on {n} of {} days of {y}, not the whole year", yr.usd_days))),
-                    (_, Some(_)) => (None, 0, Some(format!("the ECB published no {c} rate in {y}"))),
-                    (_, None) => (None, 0, Some(format!("the ECB does not publish {c}"))),
+                    _ if daily.currencies.contains(c) => (None, 0, Some(format!("the ECB published no {c} rate in {y}"))),
+                    _ => (None, 0, Some(format!("the ECB does not publish {c}"))),
                 };
-                let per_eur = per_eur.map(round6);
                 let per_usd = match (c.as_str(), per_eur, usd) {
                     ("USD", Some(_), _) => Some(1.0),
-                    (_, Some(e), Some(u)) => Some(round6(e / round6(u))),
+                    (_, Some(e), Some(u)) => Some(e / u),
                     _ => None,
                 };
                 let note = missing.or_else(|| partial.clone());
@@ -193,7 +195,7 @@ impl Rates {
 }
 
 /// Daily rates by year; Err((line, message)) for a malformed snapshot.
-fn parse(csv: &[u8]) -> Result<BTreeMap<i32, Year>, (usize, String)> {
+fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
     let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(csv);
     let header: Vec<String> = rd
         .headers()
@@ -232,5 +234,6 @@ fn parse(csv: &[u8]) -> Result<BTreeMap<i32, Year>, (usize, String)> {
     if years.is_empty() {
         return Err((1, "the snapshot has no daily rates".into()));
     }
-    Ok(years)
+    let currencies = header.into_iter().skip(1).collect();
+    Ok(Daily { currencies, years })
 }

@@ -17,7 +17,7 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
         let t = &schema.tables[r.table];
         for (fi, why) in &r.derived {
             let key = (t.name.as_str(), r.id.as_str(), t.fields[*fi].name.as_str());
-            reasons.insert((key, ex.sources[r.source as usize].id.as_str()), why);
+            reasons.insert((key, ex.sources[r.source as usize].id.as_str()), why.as_str());
         }
     }
     let kept = mark_provenance(ds, schema, &reasons);

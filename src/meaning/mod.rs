@@ -6,6 +6,7 @@
 pub mod cameo;
 pub mod currency;
 pub mod derived;
+pub mod doc;
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::extract::Extraction;
@@ -61,14 +62,19 @@ pub fn enrich(
             continue;
         }
         for (fi, f) in ts.fields.iter().enumerate() {
+            // (The derived marks were filled by derived::mark.)
             let Some(Derive::Meaning(part)) = &f.derive else {
                 continue;
             };
+            let label = part == "cameo_label";
+            if !label && part != "convert" && part != "conversion_note" {
+                continue;
+            }
             for row in &mut table.rows {
-                row[fi] = match part.as_str() {
-                    "cameo_label" => cameo::label(ts, f, row, schema),
-                    "convert" | "conversion_note" => rates.convert(ts, f, part, row),
-                    _ => continue, // derived marks: filled by derived::mark
+                row[fi] = if label {
+                    cameo::label(ts, f, row, schema)
+                } else {
+                    rates.convert(ts, f, part, row)
                 };
             }
         }

@@ -8,7 +8,7 @@ Usage: refresh.py SOURCE ORIGIN
 Keeps the Date column and the currencies of schema/vocabularies.json `currencies` that the
 ECB publishes (EUR is the base; RSD is not published), every day and every year, values
 unaltered; writes eurofxref-hist.csv and snapshot.json (date taken, SHA-256 of both files)
-beside this script. `pillars build` fails when the CSV's hash and snapshot.json disagree.
+beside this script, only when the rates changed. `pillars build` fails when the CSV's hash and snapshot.json disagree.
 """
 import csv, datetime, hashlib, io, json, pathlib, sys, zipfile
 
@@ -34,7 +34,11 @@ def main(source: str, origin: str) -> None:
     for r in body:
         w.writerow([r[i].strip() for i in cols])
     data = out.getvalue().encode("utf-8")
-    (HERE / "eurofxref-hist.csv").write_bytes(data)
+    target = HERE / "eurofxref-hist.csv"
+    if target.exists() and target.read_bytes() == data:
+        print("snapshot unchanged; metadata kept")
+        return
+    target.write_bytes(data)
     meta_path = HERE / "snapshot.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     meta.update({
