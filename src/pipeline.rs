@@ -42,7 +42,12 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
     let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
     // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
-    problems.extend(crate::meaning::enrich(&mut dataset, &ex, &norm.records, schema));
+    problems.extend(crate::meaning::enrich(
+        &mut dataset,
+        &ex,
+        &norm.records,
+        schema,
+    ));
     stage_line(
         opts.quiet,
         "reconcile",

@@ -267,10 +267,13 @@ impl<'a> ProvenanceBuilder<'a> {
             "resolution",
         ];
         let idx = names.map(|n| table.field_index(n));
-        let simple = table
-            .fields
-            .iter()
-            .all(|f| f.default.is_none() && matches!(f.derive, None | Some(Derive::SchemaVersion | Derive::Meaning(_))));
+        let simple = table.fields.iter().all(|f| {
+            f.default.is_none()
+                && matches!(
+                    f.derive,
+                    None | Some(Derive::SchemaVersion | Derive::Meaning(_))
+                )
+        });
         let template = simple.then(|| {
             let mut row = vec![Value::Null; table.fields.len()];
             derive(table, &mut row, &[], schema);

@@ -227,8 +227,11 @@ fn exchange_rates_are_the_ecb_annual_averages() {
     let rates: HashMap<(String, String), HashMap<String, String>> = rd
         .records()
         .map(|r| {
-            let row: HashMap<String, String> =
-                header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect();
+            let row: HashMap<String, String> = header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect();
             ((row["year"].clone(), row["currency"].clone()), row)
         })
         .collect();
@@ -252,7 +255,11 @@ fn exchange_rates_are_the_ecb_annual_averages() {
     assert_eq!(r("2019", "RSD")["per_eur"], "");
     assert!(r("2019", "RSD")["note"].contains("does not publish RSD"));
     assert_eq!(r("2022", "RUB")["per_eur"], "");
-    assert!(r("2022", "RUB")["note"].contains("42 of 257 days"), "{:?}", r("2022", "RUB"));
+    assert!(
+        r("2022", "RUB")["note"].contains("42 of 257 days"),
+        "{:?}",
+        r("2022", "RUB")
+    );
     assert_eq!(r("2021", "RUB")["note"], "");
 }
 
@@ -284,7 +291,11 @@ fn amounts_are_converted_at_the_annual_average_or_say_why_not() {
     ] {
         assert!(d(id)["conversion_note"].contains(why), "{id}: {:?}", d(id));
         let empty = |c: &str| d(id)[c].is_empty();
-        assert!(empty("amount_usd") || empty("amount_eur"), "{id}: {:?}", d(id));
+        assert!(
+            empty("amount_usd") || empty("amount_eur"),
+            "{id}: {:?}",
+            d(id)
+        );
     }
     assert_eq!(d("d-rsd")["amount_usd"], "");
     assert_eq!(d("d-rsd")["amount_eur"], "");
@@ -343,7 +354,10 @@ fn real_dataset_codes_and_conversions() {
     let events = rows(&wd, "events", "event_id");
     assert_eq!(events.len(), 137);
     for (id, e) in &events {
-        assert!(!e["cameo"].is_empty() && !e["cameo_label"].is_empty(), "{id}");
+        assert!(
+            !e["cameo"].is_empty() && !e["cameo_label"].is_empty(),
+            "{id}"
+        );
         assert!(!e["cameo"].starts_with("083"), "{id}: {}", e["cameo"]);
     }
     let deals = rows(&wd, "deals", "deal_id");

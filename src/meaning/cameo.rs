@@ -34,7 +34,9 @@ impl Rules {
         let json: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| vec![err("", format!("invalid JSON: {e}"))])?;
         let Some(rules) = json["rules"].as_object() else {
-            return Err(vec![err("", "no `rules` object".into()).expected("{\"rules\": {…}}")]);
+            return Err(vec![
+                err("", "no `rules` object".into()).expected("{\"rules\": {…}}"),
+            ]);
         };
         let mut problems = vec![];
         let mut allowed = BTreeMap::new();
@@ -60,15 +62,22 @@ impl Rules {
             }
             for p in prefixes.iter().filter(|p| !schema.vocab_contains(CODES, p)) {
                 problems.push(
-                    err(&key, format!("the rule for `{ty}` allows `{p}`, which is not a CAMEO code"))
-                        .expected("a code of the cameo_codes vocabulary"),
+                    err(
+                        &key,
+                        format!("the rule for `{ty}` allows `{p}`, which is not a CAMEO code"),
+                    )
+                    .expected("a code of the cameo_codes vocabulary"),
                 );
             }
             let why = rule["why"].as_str().unwrap_or_default().to_string();
             allowed.insert(ty.clone(), (prefixes, why));
         }
         let types = schema.vocabularies.get(TYPES).map(|v| v.values.keys());
-        for ty in types.into_iter().flatten().filter(|t| !allowed.contains_key(*t)) {
+        for ty in types
+            .into_iter()
+            .flatten()
+            .filter(|t| !allowed.contains_key(*t))
+        {
             problems.push(
                 err("\"rules\"", format!("no rule for event_type `{ty}`"))
                     .expected("a rule for every value of the event_types vocabulary"),
@@ -89,7 +98,12 @@ impl Rules {
     }
 
     /// E0330 for every event record whose code its event_type may not take.
-    pub fn check(&self, ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
+    pub fn check(
+        &self,
+        ex: &Extraction,
+        records: &[Record<Value>],
+        schema: &Schema,
+    ) -> Vec<Problem> {
         let Some(events) = schema.tables.iter().position(|t| t.name == "events") else {
             return vec![];
         };
@@ -143,5 +157,29 @@ pub fn label(ts: &TableSchema, f: &Field, row: &[Value], schema: &Schema) -> Val
             .and_then(|v| v.values.get(code))
             .map_or(Value::Null, |l| Value::Str(l.clone())),
         _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_allow_themselves_and_the_codes_under_them() {
+        let schema = Schema::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema"
+        )))
+        .unwrap();
+        let rules = Rules::load(&schema).unwrap();
+        for ok in ["057", "061", "0611", "062"] {
+            assert!(rules.allows("agreement", ok), "{ok}");
+        }
+        for no in ["0831", "05", "051", "111"] {
+            assert!(!rules.allows("agreement", no), "{no}");
+        }
+        assert!(!rules.allows("statement", "062"));
+        assert!(rules.allows("statement", "1312"));
+        assert!(!rules.allows("unknown_type", "010"));
     }
 }

@@ -54,8 +54,14 @@ impl Rates {
             schema_problem(Code::SnapshotFormat, schema, rel, needle, msg)
         };
         let (Some(meta), Some(csv)) = (file(META_FILE), file(CSV_FILE)) else {
-            return Err(fmt(META_FILE, "", "the exchange-rate snapshot is missing".into())
-                .expected(format!("schema/{CSV_FILE} and schema/{META_FILE} (see its refresh.py)")));
+            return Err(fmt(
+                META_FILE,
+                "",
+                "the exchange-rate snapshot is missing".into(),
+            )
+            .expected(format!(
+                "schema/{CSV_FILE} and schema/{META_FILE} (see its refresh.py)"
+            )));
         };
         let meta: serde_json::Value = serde_json::from_slice(meta)
             .map_err(|e| fmt(META_FILE, "", format!("invalid JSON: {e}")))?;
@@ -73,10 +79,20 @@ impl Rates {
         }
         let daily = parse(csv).map_err(|(line, msg)| {
             let text = String::from_utf8_lossy(csv);
-            let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+            let start: usize = text
+                .split_inclusive('\n')
+                .take(line - 1)
+                .map(str::len)
+                .sum();
             let p = Problem::new(Code::SnapshotFormat, msg);
-            p.at(crate::diagnostic::Loc::at(&format!("schema/{CSV_FILE}"), &text, start..start + 1))
-                .expected("Date,CUR,… then one line per day: YYYY-MM-DD and a number or N/A per currency")
+            p.at(crate::diagnostic::Loc::at(
+                &format!("schema/{CSV_FILE}"),
+                &text,
+                start..start + 1,
+            ))
+            .expected(
+                "Date,CUR,… then one line per day: YYYY-MM-DD and a number or N/A per currency",
+            )
         })?;
         let short = &actual[..12];
         Ok(Self::annualise(daily, schema, short))
@@ -96,15 +112,32 @@ impl Rates {
         for (&y, yr) in &years {
             let (first, last) = (yr.first.unwrap(), yr.last.unwrap());
             source.insert(y, format!("ECB euro reference rates, eurofxref-hist snapshot {short}, daily rates {first} to {last}"));
-            let usd = yr.sums.get("USD").filter(|(_, n)| *n == yr.usd_days && *n > 0).map(|(s, n)| s / *n as f64);
+            let usd = yr
+                .sums
+                .get("USD")
+                .filter(|(_, n)| *n == yr.usd_days && *n > 0)
+                .map(|(s, n)| s / *n as f64);
             let partial = (y == last_year && last.month() < 12)
                 .then(|| format!("year to date: the snapshot ends on {last}"));
             for c in &currencies {
                 let (per_eur, days, missing) = match (c.as_str(), yr.sums.get(c)) {
                     ("EUR", _) => (Some(1.0), yr.usd_days, None),
-                    (_, Some((s, n))) if *n == yr.usd_days && *n > 0 => (Some(s / *n as f64), *n, None),
-                    (_, Some((_, n))) if *n > 0 => (None, 0, Some(format!("the ECB published {c} on {n} of {} days of {y}, not the whole year", yr.usd_days))),
-                    _ if daily.currencies.contains(c) => (None, 0, Some(format!("the ECB published no {c} rate in {y}"))),
+                    (_, Some((s, n))) if *n == yr.usd_days && *n > 0 => {
+                        (Some(s / *n as f64), *n, None)
+                    }
+                    (_, Some((_, n))) if *n > 0 => (
+                        None,
+                        0,
+                        Some(format!(
+                            "the ECB published {c} on {n} of {} days of {y}, not the whole year",
+                            yr.usd_days
+                        )),
+                    ),
+                    _ if daily.currencies.contains(c) => (
+                        None,
+                        0,
+                        Some(format!("the ECB published no {c} rate in {y}")),
+                    ),
                     _ => (None, 0, Some(format!("the ECB does not publish {c}"))),
                 };
                 let per_usd = match (c.as_str(), per_eur, usd) {
@@ -113,10 +146,23 @@ impl Rates {
                     _ => None,
                 };
                 let note = missing.or_else(|| partial.clone());
-                annual.insert((y, c.clone()), Annual { per_eur, per_usd, days, note });
+                annual.insert(
+                    (y, c.clone()),
+                    Annual {
+                        per_eur,
+                        per_usd,
+                        days,
+                        note,
+                    },
+                );
             }
         }
-        Rates { annual, first_year, last_year, source }
+        Rates {
+            annual,
+            first_year,
+            last_year,
+            source,
+        }
     }
 
     /// The `exchange_rates` table rows, by year then currency.
@@ -147,17 +193,31 @@ impl Rates {
     }
 
     /// `amount` (in `unit`) in `to` for year `year`, or why it cannot be converted.
-    pub fn rate_convert(&self, amount: f64, unit: &str, to: &str, year: Option<i32>) -> Result<f64, String> {
+    pub fn rate_convert(
+        &self,
+        amount: f64,
+        unit: &str,
+        to: &str,
+        year: Option<i32>,
+    ) -> Result<f64, String> {
         if unit == to {
             return Ok(amount);
         }
         let y = year.ok_or("no date: the year the amount refers to is unknown")?;
         if y < self.first_year || y > self.last_year {
-            return Err(format!("no ECB reference rate for {y}: the snapshot covers {}–{}", self.first_year, self.last_year));
+            return Err(format!(
+                "no ECB reference rate for {y}: the snapshot covers {}–{}",
+                self.first_year, self.last_year
+            ));
         }
         let a = &self.annual[&(y, unit.to_string())];
         let rate = if to == "EUR" { a.per_eur } else { a.per_usd };
-        let why = || format!("no ECB reference rate for {unit} in {y}: {}", a.note.as_deref().unwrap_or("none published"));
+        let why = || {
+            format!(
+                "no ECB reference rate for {unit} in {y}: {}",
+                a.note.as_deref().unwrap_or("none published")
+            )
+        };
         Ok((amount / rate.ok_or_else(why)?).round())
     }
 
@@ -170,14 +230,29 @@ impl Rates {
                 Value::Int(i) => *i as f64,
                 _ => return Err(format!("no {}", spec["from"].as_str().unwrap_or("amount"))),
             };
-            let unit = spec_value(ts, f, "unit", row).as_str().ok_or("no currency")?;
-            if !matches!(unit, "EUR" | "USD") && !self.annual.contains_key(&(self.last_year, unit.to_string())) {
+            let unit = spec_value(ts, f, "unit", row)
+                .as_str()
+                .ok_or("no currency")?;
+            if !matches!(unit, "EUR" | "USD")
+                && !self
+                    .annual
+                    .contains_key(&(self.last_year, unit.to_string()))
+            {
                 return Err(format!("unit `{unit}` is not a currency"));
             }
-            let year = match (spec_value(ts, f, "year", row), spec_value(ts, f, "date", row)) {
+            let year = match (
+                spec_value(ts, f, "year", row),
+                spec_value(ts, f, "date", row),
+            ) {
                 (Value::Int(y), _) => Some(*y as i32),
-                (_, Value::PDate(d)) if spec["single_year"].as_bool() == Some(true) && d.start.year() != d.end.year() => {
-                    return Err(format!("the period {} spans several years: no single annual rate", d.text));
+                (_, Value::PDate(d))
+                    if spec["single_year"].as_bool() == Some(true)
+                        && d.start.year() != d.end.year() =>
+                {
+                    return Err(format!(
+                        "the period {} spans several years: no single annual rate",
+                        d.text
+                    ));
                 }
                 (_, Value::PDate(d)) => Some(d.start.year()),
                 _ => None,
@@ -185,7 +260,9 @@ impl Rates {
             self.rate_convert(amount, unit, to, year)
         };
         match part {
-            "convert" => result(spec["to"].as_str().unwrap_or_default()).map_or(Value::Null, Value::Num),
+            "convert" => {
+                result(spec["to"].as_str().unwrap_or_default()).map_or(Value::Null, Value::Num)
+            }
             _ => match result("USD").and(result("EUR")) {
                 Ok(_) => Value::Null,
                 Err(why) => Value::Str(why),
@@ -208,10 +285,20 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
     }
     let mut years: BTreeMap<i32, Year> = BTreeMap::new();
     for rec in rd.records() {
-        let rec = rec.map_err(|e| (e.position().map_or(1, |p| p.line() as usize), format!("unreadable line: {e}")))?;
+        let rec = rec.map_err(|e| {
+            (
+                e.position().map_or(1, |p| p.line() as usize),
+                format!("unreadable line: {e}"),
+            )
+        })?;
         let line = rec.position().map_or(1, |p| p.line() as usize);
         let day = NaiveDate::parse_from_str(rec.get(0).unwrap_or_default().trim(), "%Y-%m-%d")
-            .map_err(|_| (line, format!("`{}` is not a date", rec.get(0).unwrap_or_default())))?;
+            .map_err(|_| {
+                (
+                    line,
+                    format!("`{}` is not a date", rec.get(0).unwrap_or_default()),
+                )
+            })?;
         let yr = years.entry(day.year()).or_default();
         yr.first = Some(yr.first.map_or(day, |d| d.min(day)));
         yr.last = Some(yr.last.map_or(day, |d| d.max(day)));
@@ -220,9 +307,16 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
             if cell.is_empty() || cell == "N/A" {
                 continue;
             }
-            let x: f64 = cell.parse().ok().filter(|x: &f64| x.is_finite() && *x > 0.0).ok_or_else(|| {
-                (line, format!("{c} rate `{cell}` on {day} is not a positive number"))
-            })?;
+            let x: f64 = cell
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| {
+                    (
+                        line,
+                        format!("{c} rate `{cell}` on {day} is not a positive number"),
+                    )
+                })?;
             let e = yr.sums.entry(c.clone()).or_default();
             e.0 += x;
             e.1 += 1;
@@ -236,4 +330,79 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
     }
     let currencies = header.into_iter().skip(1).collect();
     Ok(Daily { currencies, years })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema"
+        )))
+        .unwrap()
+    }
+
+    fn rates(csv: &str) -> Rates {
+        Rates::annualise(parse(csv.as_bytes()).unwrap(), &schema(), "test")
+    }
+
+    const CSV: &str = "Date,USD,CNY,RUB\n\
+        2021-01-04,1.2,8.0,90\n2021-12-31,1.0,7.0,N/A\n\
+        2022-01-03,1.1,7.0,80\n2022-03-01,1.1,7.0,N/A\n";
+
+    #[test]
+    fn annual_means_and_cross_rates() {
+        let r = rates(CSV);
+        let a = &r.annual[&(2021, "CNY".to_string())];
+        assert_eq!((a.per_eur, a.days), (Some(7.5), 2));
+        assert!((a.per_usd.unwrap() - 7.5 / 1.1).abs() < 1e-12);
+        let eur = &r.annual[&(2021, "EUR".to_string())];
+        assert!((eur.per_usd.unwrap() - 1.0 / 1.1).abs() < 1e-12);
+        // RUB is missing on one of two days of 2021: no annual rate, and the reason.
+        let rub = &r.annual[&(2021, "RUB".to_string())];
+        assert_eq!(rub.per_eur, None);
+        assert!(rub.note.as_deref().unwrap().contains("1 of 2 days"));
+        // RSD is not in the file at all.
+        let rsd = &r.annual[&(2021, "RSD".to_string())];
+        assert_eq!(rsd.note.as_deref(), Some("the ECB does not publish RSD"));
+        // 2022 ends in March: a year-to-date average, said in the note.
+        let usd = &r.annual[&(2022, "USD".to_string())];
+        assert!(usd.note.as_deref().unwrap().starts_with("year to date"));
+    }
+
+    #[test]
+    fn conversions_and_their_reasons() {
+        let r = rates(CSV);
+        assert_eq!(r.rate_convert(750.0, "CNY", "EUR", Some(2021)), Ok(100.0));
+        assert_eq!(r.rate_convert(100.0, "EUR", "USD", Some(2021)), Ok(110.0));
+        assert_eq!(r.rate_convert(5.0, "USD", "USD", None), Ok(5.0));
+        assert!(
+            r.rate_convert(5.0, "EUR", "USD", None)
+                .unwrap_err()
+                .starts_with("no date")
+        );
+        assert!(
+            r.rate_convert(5.0, "EUR", "USD", Some(2020))
+                .unwrap_err()
+                .contains("covers 2021–2022")
+        );
+        assert!(
+            r.rate_convert(5.0, "RSD", "EUR", Some(2021))
+                .unwrap_err()
+                .contains("does not publish RSD")
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_located() {
+        let bad = |csv: &str| parse(csv.as_bytes()).err().unwrap();
+        assert_eq!(bad("Day,USD\n2021-01-04,1.2\n").0, 1);
+        assert_eq!(bad("Date,USD\n2021-01-04,1.2\n2021-13-01,1.2\n").0, 3);
+        let (line, msg) = bad("Date,USD\n2021-01-04,-1\n");
+        assert_eq!(line, 2);
+        assert!(msg.contains("not a positive number"), "{msg}");
+        assert_eq!(bad("Date,USD\n").1, "the snapshot has no daily rates");
+    }
 }

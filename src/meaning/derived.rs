@@ -17,7 +17,10 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
         let t = &schema.tables[r.table];
         for (fi, why) in &r.derived {
             let key = (t.name.as_str(), r.id.as_str(), t.fields[*fi].name.as_str());
-            reasons.insert((key, ex.sources[r.source as usize].id.as_str()), why.as_str());
+            reasons.insert(
+                (key, ex.sources[r.source as usize].id.as_str()),
+                why.as_str(),
+            );
         }
     }
     let kept = mark_provenance(ds, schema, &reasons);
@@ -64,8 +67,15 @@ fn mark_provenance(
         return kept;
     };
     let ts = &schema.tables[prov.schema];
-    let cols = ["table", "record_id", "field", "source_id", "kept", "derived_reason"]
-        .map(|n| ts.field_index(n));
+    let cols = [
+        "table",
+        "record_id",
+        "field",
+        "source_id",
+        "kept",
+        "derived_reason",
+    ]
+    .map(|n| ts.field_index(n));
     let [Some(t), Some(id), Some(f), Some(s), Some(k), Some(dr)] = cols else {
         return kept;
     };
@@ -73,9 +83,12 @@ fn mark_provenance(
         return kept;
     }
     for row in &mut prov.rows {
-        let (Some(tn), Some(rid), Some(fname), Some(src)) =
-            (row[t].as_str(), row[id].as_str(), row[f].as_str(), row[s].as_str())
-        else {
+        let (Some(tn), Some(rid), Some(fname), Some(src)) = (
+            row[t].as_str(),
+            row[id].as_str(),
+            row[f].as_str(),
+            row[s].as_str(),
+        ) else {
             continue;
         };
         if let Some(why) = reasons.get(&((tn, rid, fname), src)) {

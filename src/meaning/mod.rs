@@ -24,11 +24,7 @@ pub const DERIVE_PARTS: &[&str] = &[
 ];
 
 /// Files of schema/ read by these checks (loaded with the schema, so they are hashed with it).
-pub const SCHEMA_FILES: &[&str] = &[
-    cameo::RULES_FILE,
-    currency::META_FILE,
-    currency::CSV_FILE,
-];
+pub const SCHEMA_FILES: &[&str] = &[cameo::RULES_FILE, currency::META_FILE, currency::CSV_FILE];
 
 /// Validate-stage checks: the CAMEO rule table and every event's code, and the snapshot.
 pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
