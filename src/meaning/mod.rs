@@ -28,13 +28,44 @@ pub const SCHEMA_FILES: &[&str] = &[cameo::RULES_FILE, currency::META_FILE, curr
 
 /// Validate-stage checks: the CAMEO rule table and every event's code, and the snapshot.
 pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
-    let mut problems = vec![];
+    let mut problems = check_specs(schema);
     match cameo::Rules::load(schema) {
         Ok(rules) => problems.extend(rules.check(ex, records, schema)),
         Err(p) => problems.extend(p),
     }
     if let Err(p) = currency::Rates::load(schema) {
         problems.push(p);
+    }
+    problems
+}
+
+/// Every column a computed field reads (`from`, `unit`, `date`, `year` of its `x-derive`)
+/// exists: a typo in schema/ must not silently give null conversions.
+fn check_specs(schema: &Schema) -> Vec<Problem> {
+    let mut problems = vec![];
+    for ts in &schema.tables {
+        for f in ts
+            .fields
+            .iter()
+            .filter(|f| matches!(f.derive, Some(Derive::Meaning(_))))
+        {
+            for key in ["from", "unit", "date", "year"] {
+                let Some(name) = f.json["x-derive"][key].as_str() else {
+                    continue;
+                };
+                if ts.field_index(name).is_none() {
+                    let rel = format!("tables/{}.json", ts.name);
+                    let needle = format!("\"{key}\": \"{name}\"");
+                    problems.push(
+                        schema_problem(Code::Schema, schema, &rel, &needle, format!(
+                            "table `{}`, field `{}`: x-derive `{key}` names unknown field `{name}`",
+                            ts.name, f.name
+                        ))
+                        .expected(format!("a field of table `{}`", ts.name)),
+                    );
+                }
+            }
+        }
     }
     problems
 }
@@ -110,4 +141,30 @@ pub(crate) fn schema_problem(
         _ => Loc::file(path),
     };
     Problem::new(code, msg).at(loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computed_fields_must_name_existing_columns() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schema"));
+        let mut schema = Schema::load(dir).unwrap();
+        assert!(check_specs(&schema).is_empty());
+        let deals = schema
+            .tables
+            .iter_mut()
+            .find(|t| t.name == "deals")
+            .unwrap();
+        let f = deals
+            .fields
+            .iter_mut()
+            .find(|f| f.name == "amount_usd")
+            .unwrap();
+        f.json["x-derive"]["unit"] = serde_json::json!("curency");
+        let p = check_specs(&schema);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].message.contains("unknown field `curency`"), "{p:?}");
+    }
 }
