@@ -186,7 +186,7 @@ fn sources_metadata(ds: &Dataset, schema: &Schema) -> Vec<serde_json::Value> {
             .map(|i| row[i].to_string())
             .unwrap_or_default()
     };
-    table
+    let mut sources: Vec<serde_json::Value> = table
         .rows
         .iter()
         .map(|row| {
@@ -197,5 +197,7 @@ fn sources_metadata(ds: &Dataset, schema: &Schema) -> Vec<serde_json::Value> {
             }
             s
         })
-        .collect()
+        .collect();
+    sources.extend(crate::meaning::currency::datapackage_source(schema));
+    sources
 }

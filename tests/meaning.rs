@@ -261,6 +261,19 @@ fn exchange_rates_are_the_ecb_annual_averages() {
         r("2022", "RUB")
     );
     assert_eq!(r("2021", "RUB")["note"], "");
+    // The ECB is acknowledged among the datapackage's sources, as its reuse policy asks.
+    let dp: serde_json::Value =
+        serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
+    let titles: Vec<&str> = dp["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.contains("Source: ECB statistics")),
+        "{titles:?}"
+    );
 }
 
 #[test]

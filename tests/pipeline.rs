@@ -287,5 +287,6 @@ fn manifest_lists_rows_and_hashes() {
         serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
     assert_eq!(dp["licenses"][0]["name"], "CC-BY-4.0");
     assert_eq!(dp["resources"].as_array().unwrap().len(), 8);
-    assert_eq!(dp["sources"].as_array().unwrap().len(), 2);
+    // The two source documents, and the ECB rate snapshot.
+    assert_eq!(dp["sources"].as_array().unwrap().len(), 3);
 }

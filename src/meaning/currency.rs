@@ -271,6 +271,19 @@ impl Rates {
     }
 }
 
+/// The snapshot as a `sources` entry of datapackage.json (the ECB asks to be acknowledged).
+pub fn datapackage_source(schema: &Schema) -> Option<serde_json::Value> {
+    let (_, meta) = schema.files.iter().find(|(r, _)| r == META_FILE)?;
+    let meta: serde_json::Value = serde_json::from_slice(meta).ok()?;
+    Some(serde_json::json!({
+        "title": format!(
+            "{} ({}; exchange_rates and the conversions to USD and EUR)",
+            meta["title"].as_str()?,
+            meta["attribution"].as_str()?
+        )
+    }))
+}
+
 /// Daily rates by year; Err((line, message)) for a malformed snapshot.
 fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
     let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(csv);
