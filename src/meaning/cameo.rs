@@ -138,8 +138,9 @@ impl Rules {
                 .record(&ts.name, &r.id)
                 .field("cameo")
                 .expected(format!(
-                    "a code under {} ({why}; schema/{RULES_FILE})",
-                    prefixes.join(", ")
+                    "a code under {} ({}; schema/{RULES_FILE})",
+                    prefixes.join(", "),
+                    why.trim_end_matches('.')
                 ))
                 .note(ex.loc(ty_pos), format!("event_type is `{ty}` here")),
             );
