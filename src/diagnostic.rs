@@ -28,6 +28,9 @@ pub enum Code {
     BadNumber,
     UnknownCode,
     NotInteger,
+    // meaning: exchange-rate snapshot (issue 10)
+    SnapshotHash,
+    SnapshotFormat,
     // validate
     Required,
     Pattern,
@@ -36,6 +39,9 @@ pub enum Code {
     DuplicateId,
     UnknownReference,
     UnknownSource,
+    // meaning: CAMEO rules (issue 10)
+    CameoNotAllowed,
+    CameoRules,
     // reconcile
     Conflict,
     UnclaimedResolution,
@@ -93,6 +99,8 @@ impl Code {
             BadNumber => "E0204",
             UnknownCode => "E0205",
             NotInteger => "E0206",
+            SnapshotHash => "E0220",
+            SnapshotFormat => "E0221",
             Required => "E0301",
             Pattern => "E0302",
             OutOfRange => "E0303",
@@ -100,6 +108,8 @@ impl Code {
             DuplicateId => "E0305",
             UnknownReference => "E0306",
             UnknownSource => "E0307",
+            CameoNotAllowed => "E0330",
+            CameoRules => "E0331",
             Conflict => "E0401",
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",

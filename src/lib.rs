@@ -4,7 +4,8 @@
 //! raw/*.toml → [`extract`] → [`normalise`] → [`validate`] → [`reconcile`] → [`export`] → output/
 //!
 //! [`schema`] (read from schema/ at run time) drives every stage; [`pipeline`] runs them in
-//! order; [`output`] writes output/ atomically; [`cmd`] holds one module per subcommand.
+//! order; [`meaning`] checks CAMEO codes and fills the columns computed after reconcile
+//! (conversions, CAMEO labels, derived marks); [`output`] writes output/ atomically; [`cmd`] holds one module per subcommand.
 
 // Problems travel on the error path only (a failed build), so their size does not matter.
 #![allow(clippy::result_large_err)]
@@ -15,6 +16,7 @@ pub mod export;
 pub mod extract;
 pub mod locator;
 pub mod fsio;
+pub mod meaning;
 pub mod model;
 pub mod normalise;
 pub mod output;

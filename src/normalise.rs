@@ -218,7 +218,9 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.clone()),
         (FieldType::String, _, _) => return Err(wrong("a string")),
     };
+    // A value of the wrong shape is reported by validate's pattern check, not also here.
     if let (Some(vocab), Value::Str(s)) = (&field.vocabulary, &v)
+        && field.pattern.as_ref().is_none_or(|p| p.is_match(s))
         && !schema.vocab_contains(vocab, s)
     {
         let values = &schema.vocabularies[vocab].values;

@@ -44,8 +44,15 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
     let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
-    let (dataset, stats, mut problems) =
+    let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+    // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
+    problems.extend(crate::meaning::enrich(
+        &mut dataset,
+        &ex,
+        &norm.records,
+        schema,
+    ));
     stage_line(
         opts.quiet,
         "reconcile",
@@ -76,6 +83,7 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     let t = Instant::now();
     let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
     invalid.extend(source_ref::run(&ex, &norm.records, schema));
+    invalid.extend(crate::meaning::validate(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",
@@ -186,7 +194,7 @@ fn sources_metadata(ds: &Dataset, schema: &Schema) -> Vec<serde_json::Value> {
             .map(|i| row[i].to_string())
             .unwrap_or_default()
     };
-    table
+    let mut sources: Vec<serde_json::Value> = table
         .rows
         .iter()
         .map(|row| {
@@ -197,5 +205,7 @@ fn sources_metadata(ds: &Dataset, schema: &Schema) -> Vec<serde_json::Value> {
             }
             s
         })
-        .collect()
+        .collect();
+    sources.extend(crate::meaning::currency::datapackage_source(schema));
+    sources
 }

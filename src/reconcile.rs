@@ -260,10 +260,13 @@ impl<'a> ProvenanceBuilder<'a> {
             "resolution",
         ];
         let idx = names.map(|n| table.field_index(n));
-        let simple = table
-            .fields
-            .iter()
-            .all(|f| f.default.is_none() && matches!(f.derive, None | Some(Derive::SchemaVersion)));
+        let simple = table.fields.iter().all(|f| {
+            f.default.is_none()
+                && matches!(
+                    f.derive,
+                    None | Some(Derive::SchemaVersion | Derive::Meaning(_))
+                )
+        });
         let template = simple.then(|| {
             let mut row = vec![Value::Null; table.fields.len()];
             derive(table, &mut row, &[], schema);
@@ -339,6 +342,7 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
                 },
                 Derive::SourceIds => Value::List(sources.iter().map(|s| s.to_string()).collect()),
                 Derive::SchemaVersion => Value::Str(schema.version.clone()),
+                Derive::Meaning(_) => Value::Null, // filled by crate::meaning::enrich
             };
         }
     }

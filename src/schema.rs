@@ -33,6 +33,9 @@ pub enum Derive {
     },
     SourceIds,
     SchemaVersion,
+    /// Filled after reconcile by `crate::meaning` (`cameo_label`, `convert`,
+    /// `conversion_note`, `derived_fields`, `derived_reason`); its spec is in the field's JSON.
+    Meaning(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +210,15 @@ impl Schema {
             }
         };
         names.sort();
+        // Files the meaning checks read (CAMEO rules, the exchange-rate snapshot): loaded
+        // here so that they are hashed with the schema; their content is checked by validate.
+        for &rel in crate::meaning::SCHEMA_FILES {
+            if dir.join(rel).exists()
+                && let Err(p) = read(rel, &mut files)
+            {
+                problems.push(p);
+            }
+        }
         let mut tables = vec![];
         for name in names {
             let rel = format!("tables/{name}");
@@ -392,6 +404,9 @@ fn parse_field(
                 (Some("ascii"), Some(from)) => Derive::Ascii { from },
                 (Some("source_ids"), _) => Derive::SourceIds,
                 (Some("schema_version"), _) => Derive::SchemaVersion,
+                (Some(p), _) if crate::meaning::DERIVE_PARTS.contains(&p) => {
+                    Derive::Meaning(p.to_string())
+                }
                 (p, _) => return Err(ctx(&format!("unknown x-derive {p:?}"))),
             })
         }
@@ -476,7 +491,7 @@ mod tests {
                 .as_path(),
         )
         .unwrap();
-        assert_eq!(s.tables.len(), 7);
+        assert_eq!(s.tables.len(), 8);
         let deals = s.table("deals").unwrap();
         assert_eq!(deals.raw_field("amount").unwrap().kind, Kind::Amount);
         assert_eq!(deals.id_field().name, "deal_id");

@@ -265,6 +265,7 @@ mod tests {
                 ("date", Value::PDate(date)),
                 ("partner", str_("CN")),
                 ("event_type", str_("other")),
+                ("cameo", str_("010")),
                 ("title", str_("t")),
                 (
                     "actor_ids",

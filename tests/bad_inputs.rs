@@ -28,7 +28,11 @@ macro_rules! bad_cases {
 bad_cases! {
     amount_malformed: "amount-malformed",
     bom_only_file: "bom-only-file",
+    cameo_missing: "cameo-missing",
+    cameo_not_allowed: "cameo-not-allowed",
     cameo_pattern: "cameo-pattern",
+    cameo_rules_missing_type: "cameo-rules-missing-type",
+    cameo_unknown_code: "cameo-unknown-code",
     conflict_without_resolution: "conflict-without-resolution",
     dangling_actor_reference: "dangling-actor-reference",
     dangling_counterparty: "dangling-counterparty",
@@ -75,6 +79,8 @@ bad_cases! {
     resolution_unknown_table: "resolution-unknown-table",
     schema_invalid_json: "schema-invalid-json",
     schema_vocabulary_missing: "schema-vocabulary-missing",
+    snapshot_hash_mismatch: "snapshot-hash-mismatch",
+    snapshot_malformed: "snapshot-malformed",
     source_id_mismatch: "source-id-mismatch",
     source_file_path: "source-file-path",
     source_table_not_table: "source-table-not-table",
@@ -274,7 +280,7 @@ fn run_case(case: &str) {
     let wd = Workdir::fixture(&format!("bad-{case}"), "mini");
     wd.ok(&["build"]);
     let before = wd.snapshot("output");
-    assert_eq!(before.len(), 17, "the good build wrote output/");
+    assert_eq!(before.len(), 19, "the good build wrote output/");
 
     std::fs::remove_dir_all(wd.path("raw")).unwrap();
     if dir.join("raw").is_dir() {

@@ -23,7 +23,7 @@ fn every_formula_start_is_neutralised_and_numbers_stay_numbers() {
     );
     for (id, title) in starts {
         raw.push_str(&format!(
-            "\n[[event]]\nid = \"e-{id}\"\ndate = \"2020\"\npartner = \"CN\"\nevent_type = \"agreement\"\ntitle = {}\nlocator = \"p1\"\n",
+            "\n[[event]]\nid = \"e-{id}\"\ndate = \"2020\"\npartner = \"CN\"\nevent_type = \"agreement\"\ncameo = \"057\"\ntitle = {}\nlocator = \"p1\"\n",
             toml_string(title)
         ));
     }

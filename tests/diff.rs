@@ -29,13 +29,21 @@ fn two_builds(name: &str) -> Workdir {
         alpha,
         "[[visit]]",
         "[[event]]\nid = \"new-event-2020\"\ndate = \"2020-05\"\npartner = \"RU\"\n\
-         event_type = \"other\"\ntitle = \"A new event\"\nlocator = \"p4\"\n\n[[visit]]",
+         event_type = \"other\"\ncameo = \"010\"\ntitle = \"A new event\"\nlocator = \"p4\"\n\n[[visit]]",
     );
     let s = wd.read_string(alpha);
     let cut = s.find("[[indicator]]\nid = \"cn-imports-2024\"").unwrap();
     wd.write(alpha, &s[..cut]);
     wd.ok(&["build", "-q", "--out", "new"]);
     wd
+}
+
+/// The schema version of the repository (schema/VERSION).
+fn version() -> String {
+    std::fs::read_to_string(format!("{}/schema/VERSION", common::ROOT))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 fn dataset_version(wd: &Workdir, dir: &str) -> String {
@@ -58,9 +66,10 @@ fn text_report_lists_added_removed_and_changed_records() {
     let wd = two_builds("diff-text");
     let (old, new) = (dataset_version(&wd, "old"), dataset_version(&wd, "new"));
     assert_ne!(old, new);
+    let v = version();
     let expected = format!(
         r#"pillars diff old → new
-schema version: 1.0.0 (unchanged)
+schema version: {v} (unchanged)
 dataset version: {old} → {new}
 
 actors: no changes
@@ -72,10 +81,13 @@ deals: 0 added, 0 removed, 1 changed
 events: 1 added, 0 removed, 0 changed
   + new-event-2020
 
+exchange_rates: no changes
+
 indicators: 0 added, 1 removed, 0 changed
   - cn-imports-2024
 
-provenance: 4 added, 6 removed, 2 changed
+provenance: 5 added, 6 removed, 2 changed
+  + events/new-event-2020/cameo/alpha
   + events/new-event-2020/date/alpha
   + events/new-event-2020/event_type/alpha
   + events/new-event-2020/partner/alpha
@@ -97,7 +109,7 @@ visits: 0 added, 0 removed, 1 changed
   ~ xi-visit-2016
       location: "Belgrade" → "Novi Sad"
 
-total: 5 added, 7 removed, 4 changed; 5 of 7 tables differ
+total: 6 added, 7 removed, 4 changed; 5 of 8 tables differ
 "#
     );
     assert_eq!(stdout(&wd, &["diff", "old", "new"]), expected);
@@ -109,7 +121,7 @@ fn prov(table: &str, id: &str, field: &str, value: &str, locator: &str) -> Value
         "record": {
             "table": table, "record_id": id, "field": field, "value": value,
             "source_id": "alpha", "locator": locator, "kept": "true", "resolution": "",
-            "schema_version": "1.0.0",
+            "derived_reason": "", "schema_version": version(),
         },
     })
 }
@@ -129,9 +141,9 @@ fn json_report_has_keys_records_and_field_changes() {
         serde_json::from_str(&stdout(&wd, &["diff", "old", "new", "--format", "json"])).unwrap();
     let pk = ["table", "record_id", "field", "source_id"];
     let expected = json!({
-        "old": { "path": "old", "schema_version": "1.0.0", "dataset_version": old },
-        "new": { "path": "new", "schema_version": "1.0.0", "dataset_version": new },
-        "summary": { "added": 5, "removed": 7, "changed": 4, "tables_differing": 5 },
+        "old": { "path": "old", "schema_version": version(), "dataset_version": old },
+        "new": { "path": "new", "schema_version": version(), "dataset_version": new },
+        "summary": { "added": 6, "removed": 7, "changed": 4, "tables_differing": 5 },
         "tables": [
             unchanged("actors", &["actor_id"]),
             {
@@ -148,12 +160,15 @@ fn json_report_has_keys_records_and_field_changes() {
                     "record": {
                         "event_id": "new-event-2020", "date": "2020-05", "date_start": "2020-05-01",
                         "date_end": "2020-05-31", "date_precision": "month", "year": "2020",
-                        "partner": "RU", "event_type": "other", "cameo": "", "sector": "",
+                        "partner": "RU", "event_type": "other", "cameo": "010",
+                        "cameo_label": "Make a statement, not specified below", "sector": "",
                         "title": "A new event", "description": "", "location": "",
-                        "actor_ids": "", "source_ids": "alpha", "schema_version": "1.0.0",
+                        "actor_ids": "", "derived_fields": "", "source_ids": "alpha",
+                        "schema_version": version(),
                     },
                 }],
             },
+            unchanged("exchange_rates", &["year", "currency"]),
             {
                 "table": "indicators", "status": "changed", "primary_key": ["indicator_id"],
                 "columns_added": [], "columns_removed": [], "added": [], "changed": [],
@@ -166,6 +181,7 @@ fn json_report_has_keys_records_and_field_changes() {
                 "table": "provenance", "status": "changed", "primary_key": pk,
                 "columns_added": [], "columns_removed": [],
                 "added": [
+                    prov("events", "new-event-2020", "cameo", "010", "p4"),
                     prov("events", "new-event-2020", "date", "2020-05", "p4"),
                     prov("events", "new-event-2020", "event_type", "other", "p4"),
                     prov("events", "new-event-2020", "partner", "RU", "p4"),
@@ -231,11 +247,11 @@ fn identical_outputs_report_no_changes_and_exit_zero() {
     let out = stdout(&wd, &["diff", "a", "b"]);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": no changes")).count(),
-        7,
+        8,
         "{out}"
     );
     assert!(
-        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 7 tables differ\n"),
+        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 8 tables differ\n"),
         "{out}"
     );
 }

@@ -4,10 +4,11 @@ mod common;
 use common::Workdir;
 use polars::prelude::*;
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "actors",
     "deals",
     "events",
+    "exchange_rates",
     "indicators",
     "provenance",
     "sources",
@@ -165,7 +166,7 @@ fn derived_columns_and_schema_version_are_filled() {
             .lines()
             .nth(1)
             .unwrap()
-            .ends_with(&format!(",completed,true,alpha;beta,{}", schema_version())),
+            .ends_with(&format!(",completed,true,,alpha;beta,{}", schema_version())),
         "{deals}"
     );
     let f = std::fs::File::open(wd.path("output/parquet/deals.parquet")).unwrap();
@@ -221,8 +222,8 @@ fn builds_are_byte_identical() {
     assert_eq!(first, wd.snapshot("output2"));
     assert_eq!(
         first.len(),
-        17,
-        "7 CSV, 7 Parquet, pillars.xlsx, datapackage, manifest"
+        19,
+        "8 CSV, 8 Parquet, pillars.xlsx, datapackage, manifest"
     );
 }
 
@@ -288,6 +289,7 @@ fn manifest_lists_rows_and_hashes() {
     let dp: serde_json::Value =
         serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
     assert_eq!(dp["licenses"][0]["name"], "CC-BY-4.0");
-    assert_eq!(dp["resources"].as_array().unwrap().len(), 7);
-    assert_eq!(dp["sources"].as_array().unwrap().len(), 2);
+    assert_eq!(dp["resources"].as_array().unwrap().len(), 8);
+    // The two source documents, and the ECB rate snapshot.
+    assert_eq!(dp["sources"].as_array().unwrap().len(), 3);
 }

@@ -5,9 +5,18 @@ mod common;
 use common::Workdir;
 use serde_json::{Value, json};
 
-/// A workdir with the mini fixture, built, so `pillars check` passes before any edit.
+/// A workdir with the mini fixture and the repository's schema recorded as the only release,
+/// 1.0.0 (a fresh lock), built, so `pillars check` passes before any edit. The tests then
+/// read the same whatever version the repository's schema is at.
 fn built(name: &str) -> Workdir {
     let wd = Workdir::fixture(name, "mini");
+    set_version(&wd, "1.0.0");
+    std::fs::remove_file(wd.path("schema/versions.lock.json")).unwrap();
+    let out = wd.ok(&["schema-lock"]);
+    assert!(
+        out.contains("recorded schema 1.0.0 as the first release"),
+        "{out}"
+    );
     wd.ok(&["build", "-q"]);
     wd
 }

@@ -317,6 +317,7 @@ pub fn codebook(schema: &Schema) -> String {
             );
         }
     }
+    s.push_str(&crate::meaning::doc::codebook_section(schema));
     let _ = writeln!(s, "\n## Vocabularies");
     for (name, v) in &schema.vocabularies {
         let _ = writeln!(

@@ -73,17 +73,18 @@ const ACTOR_TYPES: [&str; 8] = [
     "military",
     "international_org",
 ];
-const EVENT_TYPES: [&str; 10] = [
-    "agreement",
-    "partnership_upgrade",
-    "military_exercise",
-    "delivery",
-    "donation",
-    "opening",
-    "joint_statement",
-    "un_vote",
-    "sanction",
-    "policy_decision",
+/// Event types with a CAMEO code each may take (schema/cameo_rules.json).
+const EVENT_TYPES: [(&str, &str); 10] = [
+    ("agreement", "057"),
+    ("partnership_upgrade", "051"),
+    ("military_exercise", "062"),
+    ("delivery", "061"),
+    ("donation", "073"),
+    ("opening", "061"),
+    ("joint_statement", "019"),
+    ("un_vote", "051"),
+    ("sanction", "163"),
+    ("policy_decision", "010"),
 ];
 const DEAL_TYPES: [&str; 9] = [
     "investment",
@@ -398,15 +399,9 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
                     Kind::Event => {
                         let _ = writeln!(b, "date = {}", q(&text_date));
                         let _ = writeln!(b, "partner = {}", q(partner));
-                        let _ = writeln!(
-                            b,
-                            "event_type = {}",
-                            q(EVENT_TYPES[logical % EVENT_TYPES.len()])
-                        );
-                        if logical.is_multiple_of(3) {
-                            let _ =
-                                writeln!(b, "cameo = {}", q(&format!("0{}", 10 + logical % 80)));
-                        }
+                        let (event_type, cameo) = EVENT_TYPES[logical % EVENT_TYPES.len()];
+                        let _ = writeln!(b, "event_type = {}", q(event_type));
+                        let _ = writeln!(b, "cameo = {}", q(cameo));
                         let _ = writeln!(b, "sector = {}", q(sector));
                         let _ = writeln!(b, "title = {}", q(&words(&mut rng, 5)));
                         let _ = writeln!(b, "description = {}", q(&words(&mut rng, 14)));

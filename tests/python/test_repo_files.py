@@ -49,6 +49,29 @@ def test_workflow_does_what_the_issue_asks():
     assert "target/release/pillars diff old-output output" in text
 
 
+def test_workflow_refreshes_the_rate_snapshot_before_the_weekly_rebuild():
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["build"]["steps"]
+    names = [s.get("name", "") for s in steps]
+    refresh = [s for s in steps if "refresh.py" in s.get("run", "")]
+    assert refresh and refresh[0]["if"] == "github.event_name == 'schedule'"
+    assert "eurofxref-hist.zip" in refresh[0]["run"]
+    rebuild = names.index("Rebuild output/ from raw/ and schema/")
+    assert names.index(refresh[0]["name"]) < rebuild
+    commit = [s for s in steps if "git commit" in s.get("run", "")][0]["run"]
+    assert "git add output/ schema/snapshots/" in commit
+
+
+def test_snapshot_metadata_matches_the_snapshot():
+    import hashlib
+    import json
+
+    d = ROOT / "schema" / "snapshots" / "ecb-eurofxref-hist"
+    meta = json.loads((d / "snapshot.json").read_text())
+    assert hashlib.sha256((d / meta["file"]).read_bytes()).hexdigest() == meta["sha256"]
+    for key in ("origin", "date_taken", "licence", "refresh", "origin_sha256"):
+        assert meta.get(key), key
+
+
 def test_citation_cff_is_valid():
     assert CFF_BIN.exists(), f"{CFF_BIN} missing: run `make venv`"
     code, out = run([str(CFF_BIN), "--validate", "--infile", "CITATION.cff"])

@@ -1,0 +1,170 @@
+//! Meaning, not only form (issue 10): CAMEO codes that fit the kind of event, amounts in one
+//! currency, and inferred values marked. Validate calls [`validate`]; after reconcile,
+//! [`enrich`] fills the columns whose schema field says `"x-derive": {"part": …}` with one
+//! of [`DERIVE_PARTS`], and the `exchange_rates` table.
+
+pub mod cameo;
+pub mod currency;
+pub mod derived;
+pub mod doc;
+
+use crate::diagnostic::{Code, Loc, Problem};
+use crate::extract::Extraction;
+use crate::model::{Record, Value};
+use crate::reconcile::Dataset;
+use crate::schema::{Derive, Schema, TableSchema};
+
+/// `x-derive` parts computed here rather than in reconcile.
+pub const DERIVE_PARTS: &[&str] = &[
+    "cameo_label",
+    "convert",
+    "conversion_note",
+    "derived_fields",
+    "derived_reason",
+];
+
+/// Files of schema/ read by these checks (loaded with the schema, so they are hashed with it).
+pub const SCHEMA_FILES: &[&str] = &[cameo::RULES_FILE, currency::META_FILE, currency::CSV_FILE];
+
+/// Validate-stage checks: the CAMEO rule table and every event's code, and the snapshot.
+pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
+    let mut problems = check_specs(schema);
+    match cameo::Rules::load(schema) {
+        Ok(rules) => problems.extend(rules.check(ex, records, schema)),
+        Err(p) => problems.extend(p),
+    }
+    if let Err(p) = currency::Rates::load(schema) {
+        problems.push(p);
+    }
+    problems
+}
+
+/// Every column a computed field reads (`from`, `unit`, `date`, `year` of its `x-derive`)
+/// exists: a typo in schema/ must not silently give null conversions.
+fn check_specs(schema: &Schema) -> Vec<Problem> {
+    let mut problems = vec![];
+    for ts in &schema.tables {
+        for f in ts
+            .fields
+            .iter()
+            .filter(|f| matches!(f.derive, Some(Derive::Meaning(_))))
+        {
+            for key in ["from", "unit", "date", "year"] {
+                let Some(name) = f.json["x-derive"][key].as_str() else {
+                    continue;
+                };
+                if ts.field_index(name).is_none() {
+                    let rel = format!("tables/{}.json", ts.name);
+                    let needle = format!("\"{key}\": \"{name}\"");
+                    problems.push(
+                        schema_problem(Code::Schema, schema, &rel, &needle, format!(
+                            "table `{}`, field `{}`: x-derive `{key}` names unknown field `{name}`",
+                            ts.name, f.name
+                        ))
+                        .expected(format!("a field of table `{}`", ts.name)),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// Fills the computed columns of a reconciled dataset and builds `exchange_rates`.
+pub fn enrich(
+    ds: &mut Dataset,
+    ex: &Extraction,
+    records: &[Record<Value>],
+    schema: &Schema,
+) -> Vec<Problem> {
+    let rates = match currency::Rates::load(schema) {
+        Ok(r) => r,
+        Err(p) => return vec![p],
+    };
+    derived::mark(ds, ex, records, schema);
+    for table in &mut ds.tables {
+        let ts = &schema.tables[table.schema];
+        if ts.name == "exchange_rates" {
+            table.rows = rates.table(ts, schema);
+            continue;
+        }
+        for (fi, f) in ts.fields.iter().enumerate() {
+            // (The derived marks were filled by derived::mark.)
+            let Some(Derive::Meaning(part)) = &f.derive else {
+                continue;
+            };
+            let label = part == "cameo_label";
+            if !label && part != "convert" && part != "conversion_note" {
+                continue;
+            }
+            for row in &mut table.rows {
+                row[fi] = if label {
+                    cameo::label(ts, f, row, schema)
+                } else {
+                    rates.convert(ts, f, part, row)
+                };
+            }
+        }
+    }
+    vec![]
+}
+
+/// The column named by key `key` of a field's `x-derive` spec, as a value of `row`.
+pub(crate) fn spec_value<'a>(
+    ts: &TableSchema,
+    f: &crate::schema::Field,
+    key: &str,
+    row: &'a [Value],
+) -> &'a Value {
+    f.json["x-derive"][key]
+        .as_str()
+        .and_then(|name| ts.field_index(name))
+        .map_or(&Value::Null, |i| &row[i])
+}
+
+/// A located problem in a schema/ file (whole file when `needle` is not found).
+pub(crate) fn schema_problem(
+    code: Code,
+    schema: &Schema,
+    rel: &str,
+    needle: &str,
+    msg: String,
+) -> Problem {
+    let path = format!("schema/{rel}");
+    let text = schema
+        .files
+        .iter()
+        .find(|(r, _)| r == rel)
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+    let loc = match text.as_deref().and_then(|t| t.find(needle).map(|i| (t, i))) {
+        Some((t, i)) if !needle.is_empty() => Loc::at(&path, t, i..i + needle.len()),
+        _ => Loc::file(path),
+    };
+    Problem::new(code, msg).at(loc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computed_fields_must_name_existing_columns() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schema"));
+        let mut schema = Schema::load(dir).unwrap();
+        assert!(check_specs(&schema).is_empty());
+        let deals = schema
+            .tables
+            .iter_mut()
+            .find(|t| t.name == "deals")
+            .unwrap();
+        let f = deals
+            .fields
+            .iter_mut()
+            .find(|f| f.name == "amount_usd")
+            .unwrap();
+        f.json["x-derive"]["unit"] = serde_json::json!("curency");
+        let p = check_specs(&schema);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].message.contains("unknown field `curency`"), "{p:?}");
+    }
+}
