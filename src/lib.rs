@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod diagnostic;
 pub mod export;
 pub mod extract;
+pub mod meaning;
 pub mod model;
 pub mod normalise;
 pub mod output;

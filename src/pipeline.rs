@@ -39,8 +39,12 @@ fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started:
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
     let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
-    let (dataset, stats, mut problems) =
+    let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+    if problems.is_empty() {
+        // Links, aggregation flags and the duplicate check need the merged rows.
+        problems.extend(crate::meaning::apply(&ex, &norm.records, &mut dataset, schema));
+    }
     stage_line(
         opts.quiet,
         "reconcile",
@@ -68,7 +72,8 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     // make every reference into it look dangling.)
     let (ex, norm, mut problems) = normalised(schema, opts)?;
     let t = Instant::now();
-    let invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    invalid.extend(crate::meaning::check(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",

@@ -474,7 +474,7 @@ mod tests {
                 .as_path(),
         )
         .unwrap();
-        assert_eq!(s.tables.len(), 7);
+        assert_eq!(s.tables.len(), 8);
         let deals = s.table("deals").unwrap();
         assert_eq!(deals.raw_field("amount").unwrap().kind, Kind::Amount);
         assert_eq!(deals.id_field().name, "deal_id");
