@@ -37,14 +37,13 @@ fn strings(j: &Json) -> Vec<String> {
         .collect()
 }
 
-fn tokens(text: &str, stop: &HashSet<String>) -> impl Iterator<Item = String> {
+fn tokens(text: &str, stop: &HashSet<String>) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| w.len() >= 3 && !stop.contains(*w))
         .map(String::from)
-        .collect::<Vec<_>>()
-        .into_iter()
+        .collect()
 }
 
 fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
@@ -69,9 +68,11 @@ fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
             continue;
         }
         let col = |name: &str| ts.field_index(name);
-        let title_cols: Vec<usize> = strings(&cfg["title_fields"]).iter().filter_map(|f| col(f)).collect();
-        let actor_cols: Vec<usize> = strings(&cfg["actor_fields"]).iter().filter_map(|f| col(f)).collect();
-        let amount_cols: Vec<usize> = strings(&cfg["amount_fields"]).iter().filter_map(|f| col(f)).collect();
+        let cols = |key: &str| -> Vec<usize> {
+            strings(&cfg[key]).iter().filter_map(|f| col(f)).collect()
+        };
+        let (title_cols, actor_cols, amount_cols) =
+            (cols("title_fields"), cols("actor_fields"), cols("amount_fields"));
         let has_title = ts.field("title").is_some();
         for row in &table.rows {
             let id = row[col(&ts.id_field().name).unwrap()].to_string();
