@@ -210,8 +210,8 @@ fn builds_are_byte_identical() {
     assert_eq!(first, wd.snapshot("output2"));
     assert_eq!(
         first.len(),
-        17,
-        "7 CSV, 7 Parquet, pillars.xlsx, datapackage, manifest"
+        19,
+        "8 CSV, 8 Parquet, pillars.xlsx, datapackage, manifest"
     );
 }
 
