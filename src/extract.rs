@@ -116,7 +116,8 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
             ex.records.push(r);
         }
         ex.resolutions.extend(p.resolutions);
-        ex.links.extend(p.links.into_iter().map(|l| RawLink { source, ..l }));
+        ex.links
+            .extend(p.links.into_iter().map(|l| RawLink { source, ..l }));
         problems.extend(p.problems.into_iter().map(|(pr, pos)| match pos {
             Some(pos) => {
                 let loc = ex.loc(pos);

@@ -43,7 +43,12 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
     if problems.is_empty() {
         // Links, aggregation flags and the duplicate check need the merged rows.
-        problems.extend(crate::meaning::apply(&ex, &norm.records, &mut dataset, schema));
+        problems.extend(crate::meaning::apply(
+            &ex,
+            &norm.records,
+            &mut dataset,
+            schema,
+        ));
     }
     stage_line(
         opts.quiet,

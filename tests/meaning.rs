@@ -93,7 +93,8 @@ fn real_links_are_published_with_provenance() {
     assert_eq!(claim["source_id"], "003_39f81d55a00b7705");
     assert!(!claim["locator"].is_empty());
     // datapackage.json declares the foreign keys of the links table.
-    let dp: serde_json::Value = serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
+    let dp: serde_json::Value =
+        serde_json::from_slice(&wd.read("output/datapackage.json")).unwrap();
     let res = dp["resources"]
         .as_array()
         .unwrap()
@@ -153,5 +154,70 @@ fn real_duplicate_check_finds_the_two_known_pairs() {
     assert!(
         err.contains("`huawei-smart-city-mou` and deal `huawei-smart-city-serbia`"),
         "{err}"
+    );
+}
+
+/// A small file: a completed loan and the contract it finances, both EUR 46m, and a
+/// programme with a counted part.
+fn linked_deals(extra: &str) -> String {
+    let base =
+        std::fs::read_to_string(Path::new(ROOT).join("tests/bad/link-cycle/raw/a.toml")).unwrap();
+    let base = &base[..base.find("\n[[link]]").unwrap()];
+    let base = base.replace(
+        "title = \"A builder erects the bridge\"",
+        "title = \"A builder erects the bridge\"\namount = \"46 million\"\ncurrency = \"EUR\"",
+    );
+    format!(
+        "{base}\n[[deal]]\nid = \"d-programme\"\ndate = \"2016\"\npartner = \"CN\"\ndeal_type = \"other\"\ntitle = \"Umbrella programme for transport\"\namount = \"500 million\"\ncurrency = \"EUR\"\nstatus = \"in_progress\"\nlocator = \"p6\"\n{extra}"
+    )
+}
+
+#[test]
+fn link_rules_count_the_same_money_once() {
+    let wd = Workdir::new("meaning-link-rules");
+    let links = "\n[[link]]\nfrom = \"deal:d-one\"\nrelation = \"finances\"\nto = \"deal:d-two\"\nlocator = \"p5\"\n\n[[link]]\nfrom = \"deal:d-two\"\nrelation = \"part_of\"\nto = \"deal:d-programme\"\nlocator = \"p6\"\n";
+    wd.write("raw/a.toml", linked_deals(links));
+    wd.ok(&["build"]);
+    let deals = rows(&wd, "deals");
+    let loan = deal(&deals, "d-one");
+    assert_eq!(loan["for_aggregates"], "false", "{loan:?}");
+    assert!(
+        loan["aggregate_note"].contains("finances d-two"),
+        "{loan:?}"
+    );
+    assert_eq!(deal(&deals, "d-two")["for_aggregates"], "true");
+    let umbrella = deal(&deals, "d-programme");
+    assert_eq!(umbrella["for_aggregates"], "false", "{umbrella:?}");
+    assert!(umbrella["aggregate_note"].contains("umbrella of d-two"));
+    // Declared distinct instead of linked by finances: both are counted.
+    wd.write(
+        "raw/a.toml",
+        linked_deals(&links[..links.find("\n\n[[link]]\nfrom = \"deal:d-two\"").unwrap()]).replace(
+            "relation = \"finances\"",
+            "relation = \"distinct_from\"\nreason = \"test\"",
+        ),
+    );
+    wd.ok(&["build"]);
+    assert_eq!(deal(&rows(&wd, "deals"), "d-one")["for_aggregates"], "true");
+}
+
+#[test]
+fn hand_set_flag_with_reason_wins_and_is_explained() {
+    let wd = Workdir::new("meaning-hand-set");
+    let text = linked_deals("").replacen(
+        "status = \"completed\"",
+        "status = \"completed\"\nfor_aggregates = false\nfor_aggregates_reason = \"Counted elsewhere.\"",
+        1,
+    );
+    wd.write(
+        "raw/a.toml",
+        format!("{text}\n[[link]]\nfrom = \"deal:d-one\"\nrelation = \"distinct_from\"\nto = \"deal:d-two\"\nreason = \"Two deals.\"\nlocator = \"p5\"\n"),
+    );
+    wd.ok(&["build"]);
+    let loan = deal(&rows(&wd, "deals"), "d-one").clone();
+    assert_eq!(loan["for_aggregates"], "false");
+    assert_eq!(
+        loan["aggregate_note"],
+        "set by hand in a: Counted elsewhere."
     );
 }

@@ -132,7 +132,10 @@ pub fn apply(ds: &mut Dataset, links: &[Link], schema: &Schema, hand: &[(String,
         .map(|(i, row)| (row[id].to_string(), i))
         .collect();
     for rule in spec["links"].as_array().into_iter().flatten() {
-        for l in links.iter().filter(|l| l.relation == text(rule, "relation")) {
+        for l in links
+            .iter()
+            .filter(|l| l.relation == text(rule, "relation"))
+        {
             if l.from.0 != ts.name || l.to.0 != ts.name {
                 continue;
             }

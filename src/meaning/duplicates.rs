@@ -51,7 +51,12 @@ fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
     let specific_types = strings(&cfg["specific_actor_types"]);
     let actors = schema.table("actors");
     let mut specific: HashSet<String> = HashSet::new();
-    if let (Some(at), Some(t)) = (actors, ds.tables.iter().find(|t| schema.tables[t.schema].name == "actors")) {
+    if let (Some(at), Some(t)) = (
+        actors,
+        ds.tables
+            .iter()
+            .find(|t| schema.tables[t.schema].name == "actors"),
+    ) {
         let (id, ty) = (at.field_index("actor_id"), at.field_index("actor_type"));
         if let (Some(id), Some(ty)) = (id, ty) {
             for row in &t.rows {
@@ -71,12 +76,18 @@ fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
         let cols = |key: &str| -> Vec<usize> {
             strings(&cfg[key]).iter().filter_map(|f| col(f)).collect()
         };
-        let (title_cols, actor_cols, amount_cols) =
-            (cols("title_fields"), cols("actor_fields"), cols("amount_fields"));
+        let (title_cols, actor_cols, amount_cols) = (
+            cols("title_fields"),
+            cols("actor_fields"),
+            cols("amount_fields"),
+        );
         let has_title = ts.field("title").is_some();
         for row in &table.rows {
             let id = row[col(&ts.id_field().name).unwrap()].to_string();
-            let mut tok: HashSet<String> = title_cols.iter().flat_map(|&c| tokens(&row[c].to_string(), &stop)).collect();
+            let mut tok: HashSet<String> = title_cols
+                .iter()
+                .flat_map(|&c| tokens(&row[c].to_string(), &stop))
+                .collect();
             if !has_title {
                 tok.extend(tokens(&id, &stop));
             }
@@ -90,24 +101,37 @@ fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
                     _ => {}
                 }
             }
-            let dates = match (col("date_start").map(|c| &row[c]), col("date_end").map(|c| &row[c])) {
+            let dates = match (
+                col("date_start").map(|c| &row[c]),
+                col("date_end").map(|c| &row[c]),
+            ) {
                 (Some(Value::Date(a)), Some(Value::Date(b))) => {
-                    let precise = col("date_precision").is_some_and(|c| row[c].to_string() != "year");
+                    let precise =
+                        col("date_precision").is_some_and(|c| row[c].to_string() != "year");
                     Some((*a, *b, precise))
                 }
                 _ => None,
             };
             let amount = amount_cols.iter().all(|&c| !row[c].is_null()).then(|| {
-                amount_cols.iter().map(|&c| row[c].to_string()).collect::<Vec<_>>().join(" ")
+                amount_cols
+                    .iter()
+                    .map(|&c| row[c].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             });
             out.push(Item {
                 table: ts.name.clone(),
-                partner: col("partner").map(|c| row[c].to_string()).unwrap_or_default(),
+                partner: col("partner")
+                    .map(|c| row[c].to_string())
+                    .unwrap_or_default(),
                 dates,
                 tokens: tok,
                 specific: names.intersection(&specific).cloned().collect(),
                 actors: names,
-                counterparty: cfg["counterparty_field"].as_str().and_then(col).and_then(|c| row[c].as_str().map(String::from)),
+                counterparty: cfg["counterparty_field"]
+                    .as_str()
+                    .and_then(col)
+                    .and_then(|c| row[c].as_str().map(String::from)),
                 amount: amount.filter(|a| !a.trim().is_empty()),
                 id,
             });
@@ -125,7 +149,11 @@ fn overlap(a: &Item, b: &Item) -> Option<bool> {
 
 fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
     let union = a.union(b).count();
-    if union == 0 { 0.0 } else { a.intersection(b).count() as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        a.intersection(b).count() as f64 / union as f64
+    }
 }
 
 /// Why `a` and `b` look like one thing, or None.
@@ -144,13 +172,25 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
         }
         let j = jaccard(&a.tokens, &b.tokens);
         if j >= cfg["similar_titles"].as_f64().unwrap_or(1.0) {
-            return Some(format!("same partner, compatible dates, similar titles ({j:.2})"));
+            return Some(format!(
+                "same partner, compatible dates, similar titles ({j:.2})"
+            ));
         }
-        if j >= cfg["similar_titles_with_shared_actor"].as_f64().unwrap_or(1.0) && !shared.is_empty() {
-            return Some(format!("same partner, compatible dates, similar titles ({j:.2}) and a shared actor ({})", shared[0]));
+        if j >= cfg["similar_titles_with_shared_actor"]
+            .as_f64()
+            .unwrap_or(1.0)
+            && !shared.is_empty()
+        {
+            return Some(format!(
+                "same partner, compatible dates, similar titles ({j:.2}) and a shared actor ({})",
+                shared[0]
+            ));
         }
         if a.amount.is_some() && a.amount == b.amount {
-            return Some(format!("same partner, compatible dates, same amount ({})", a.amount.as_deref().unwrap()));
+            return Some(format!(
+                "same partner, compatible dates, same amount ({})",
+                a.amount.as_deref().unwrap()
+            ));
         }
         return None;
     }
@@ -161,15 +201,24 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
         let precise = a.dates.is_some_and(|d| d.2) && b.dates.is_some_and(|d| d.2);
         if (precise && !shared.is_empty()) || shared.len() >= 2 {
             let names: Vec<&str> = shared.iter().map(|s| s.as_str()).collect();
-            return Some(format!("same partner, overlapping dates, same people ({})", names.join(", ")));
+            return Some(format!(
+                "same partner, overlapping dates, same people ({})",
+                names.join(", ")
+            ));
         }
     }
     if pair("same_counterparty").is_some() {
-        let (deal, other) = if a.counterparty.is_some() { (a, b) } else { (b, a) };
+        let (deal, other) = if a.counterparty.is_some() {
+            (a, b)
+        } else {
+            (b, a)
+        };
         if let Some(cp) = &deal.counterparty
             && other.actors.contains(cp)
         {
-            return Some(format!("same partner, overlapping dates, same counterparty ({cp})"));
+            return Some(format!(
+                "same partner, overlapping dates, same counterparty ({cp})"
+            ));
         }
     }
     None
@@ -190,22 +239,39 @@ pub fn check(
     let linked: HashSet<(&str, &str, &str, &str)> = links
         .iter()
         .flat_map(|l| {
-            let (a, b) = ((l.from.0.as_str(), l.from.1.as_str()), (l.to.0.as_str(), l.to.1.as_str()));
+            let (a, b) = (
+                (l.from.0.as_str(), l.from.1.as_str()),
+                (l.to.0.as_str(), l.to.1.as_str()),
+            );
             [(a.0, a.1, b.0, b.1), (b.0, b.1, a.0, a.1)]
         })
         .collect();
     let mut first: HashMap<(&str, &str), Pos> = HashMap::new();
     for r in records {
-        first.entry((schema.tables[r.table].name.as_str(), r.id.as_str())).or_insert(r.pos);
+        first
+            .entry((schema.tables[r.table].name.as_str(), r.id.as_str()))
+            .or_insert(r.pos);
     }
     let mut problems = vec![];
     for (i, a) in items.iter().enumerate() {
         for b in &items[i + 1..] {
-            if linked.contains(&(a.table.as_str(), a.id.as_str(), b.table.as_str(), b.id.as_str())) {
+            if linked.contains(&(
+                a.table.as_str(),
+                a.id.as_str(),
+                b.table.as_str(),
+                b.id.as_str(),
+            )) {
                 continue;
             }
-            let Some(reason) = why(a, b, cfg) else { continue };
-            let raw = |t: &str| schema.table(t).and_then(|t| t.raw_table.clone()).unwrap_or_default();
+            let Some(reason) = why(a, b, cfg) else {
+                continue;
+            };
+            let raw = |t: &str| {
+                schema
+                    .table(t)
+                    .and_then(|t| t.raw_table.clone())
+                    .unwrap_or_default()
+            };
             let (ra, rb) = (raw(&a.table), raw(&b.table));
             let mut p = Problem::new(
                 Code::ProbableDuplicate,

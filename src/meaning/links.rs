@@ -48,9 +48,12 @@ pub fn parse(
         let key = k.get_ref().as_ref();
         let DeValue::String(s) = v.get_ref() else {
             problems.push((
-                Problem::new(Code::LinkSyntax, format!("`{key}` of a [[link]] must be a string"))
-                    .field(key)
-                    .expected(SHAPE),
+                Problem::new(
+                    Code::LinkSyntax,
+                    format!("`{key}` of a [[link]] must be a string"),
+                )
+                .field(key)
+                .expected(SHAPE),
                 Some(pos(fi, v.span())),
             ));
             ok = false;
@@ -65,16 +68,27 @@ pub fn parse(
             "locator" => link.locator = val.0,
             _ => {
                 problems.push((
-                    Problem::new(Code::LinkSyntax, format!("unknown field `{key}` in [[link]]"))
-                        .field(key)
-                        .expected(format!("{}{}", KEYS.join(", "), suggest(key, KEYS))),
+                    Problem::new(
+                        Code::LinkSyntax,
+                        format!("unknown field `{key}` in [[link]]"),
+                    )
+                    .field(key)
+                    .expected(format!(
+                        "{}{}",
+                        KEYS.join(", "),
+                        suggest(key, KEYS)
+                    )),
                     Some(pos(fi, k.span())),
                 ));
                 ok = false;
             }
         }
     }
-    for (name, v) in [("from", &link.from), ("relation", &link.relation), ("to", &link.to)] {
+    for (name, v) in [
+        ("from", &link.from),
+        ("relation", &link.relation),
+        ("to", &link.to),
+    ] {
         if v.0.is_empty() {
             problems.push((
                 Problem::new(Code::LinkSyntax, format!("a [[link]] needs `{name}`"))
@@ -166,9 +180,7 @@ pub fn resolve<'a>(
     for l in &ex.links {
         let key = format!("{} {} {}", l.from.0, l.relation.0, l.to.0);
         let problem = |code, msg: String, at: Pos| {
-            Problem::new(code, msg)
-                .at(ex.loc(at))
-                .record("links", &key)
+            Problem::new(code, msg).at(ex.loc(at)).record("links", &key)
         };
         let Some(rel) = rels.get(&l.relation.0) else {
             let names = rels.keys().map(String::as_str);
@@ -188,9 +200,7 @@ pub fn resolve<'a>(
             continue;
         };
         let mut ends = vec![];
-        for (name, (text, at), allowed) in
-            [("from", &l.from, &rel.from), ("to", &l.to, &rel.to)]
-        {
+        for (name, (text, at), allowed) in [("from", &l.from, &rel.from), ("to", &l.to, &rel.to)] {
             match endpoint(text, schema) {
                 Err(msg) => problems.push(
                     problem(Code::LinkTarget, msg, *at)
@@ -229,17 +239,25 @@ pub fn resolve<'a>(
         }
         if from == to {
             problems.push(
-                problem(Code::LinkToSelf, format!("`{}` links a record to itself", l.from.0), l.to.1)
-                    .field("to")
-                    .expected("two different records"),
+                problem(
+                    Code::LinkToSelf,
+                    format!("`{}` links a record to itself", l.from.0),
+                    l.to.1,
+                )
+                .field("to")
+                .expected("two different records"),
             );
             continue;
         }
         if rel.reason_required && l.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             problems.push(
-                problem(Code::LinkReason, format!("a `{}` link needs a reason", l.relation.0), l.pos)
-                    .field("reason")
-                    .expected("reason = \"why the two records are different things\""),
+                problem(
+                    Code::LinkReason,
+                    format!("a `{}` link needs a reason", l.relation.0),
+                    l.pos,
+                )
+                .field("reason")
+                .expected("reason = \"why the two records are different things\""),
             );
             continue;
         }
@@ -303,7 +321,10 @@ fn contradictions(ex: &Extraction, links: &[Link]) -> Vec<Problem> {
                 )
                 .at(ex.loc(d.claims[0].pos))
                 .record("links", &d.key())
-                .note(ex.loc(other.claims[0].pos), format!("`{}` claimed here", other.relation))
+                .note(
+                    ex.loc(other.claims[0].pos),
+                    format!("`{}` claimed here", other.relation),
+                )
                 .expected("one relation for the pair: remove the claim that is wrong"),
             )
         })
@@ -346,7 +367,9 @@ fn cycles(ex: &Extraction, links: &[Link], rels: &BTreeMap<String, Relation>) ->
                             )
                             .at(ex.loc(l.claims[0].pos))
                             .record("links", &l.key())
-                            .expected(format!("`{name}` links that never lead back to where they start")),
+                            .expected(format!(
+                                "`{name}` links that never lead back to where they start"
+                            )),
                         ),
                         _ => {}
                     }
@@ -386,8 +409,14 @@ pub fn rows(
         set("to_table", str_(&l.to.0));
         set("to_id", str_(&l.to.1));
         // `events` → `from_event_id`: the per-table column the foreign key checks.
-        set(&format!("from_{}_id", l.from.0.trim_end_matches('s')), str_(&l.from.1));
-        set(&format!("to_{}_id", l.to.0.trim_end_matches('s')), str_(&l.to.1));
+        set(
+            &format!("from_{}_id", l.from.0.trim_end_matches('s')),
+            str_(&l.from.1),
+        );
+        set(
+            &format!("to_{}_id", l.to.0.trim_end_matches('s')),
+            str_(&l.to.1),
+        );
         if let Some(r) = l.claims.iter().find_map(|c| c.reason.as_deref()) {
             set("reason", str_(r));
         }

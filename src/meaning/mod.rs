@@ -40,7 +40,10 @@ pub fn apply(
     let mut hand: Vec<(String, String)> = vec![];
     for r in records {
         let ts = &schema.tables[r.table];
-        if r.fields.iter().any(|(i, _, _)| ts.fields[*i].json.get("x-aggregate").is_some()) {
+        if r.fields
+            .iter()
+            .any(|(i, _, _)| ts.fields[*i].json.get("x-aggregate").is_some())
+        {
             hand.push((r.id.clone(), ex.sources[r.source as usize].id.clone()));
         }
     }
@@ -56,10 +59,13 @@ fn splice_provenance(rows: &mut Vec<Vec<Value>>, mut add: Vec<Vec<Value>>, schem
         return;
     };
     let col = |n: &str| pt.field_index(n).unwrap_or(0);
-    let (t, r, f, s) = (col("table"), col("record_id"), col("field"), col("source_id"));
-    let key = |row: &Vec<Value>| {
-        (row[r].to_string(), row[f].to_string(), row[s].to_string())
-    };
+    let (t, r, f, s) = (
+        col("table"),
+        col("record_id"),
+        col("field"),
+        col("source_id"),
+    );
+    let key = |row: &Vec<Value>| (row[r].to_string(), row[f].to_string(), row[s].to_string());
     add.sort_by_key(key);
     let at = rows
         .iter()
