@@ -249,6 +249,7 @@ pub fn codebook(schema: &Schema) -> String {
                 example(f)
             );
         }
+        s.push_str(&crate::meaning::codebook::section(ts));
     }
     let _ = writeln!(s, "\n## Vocabularies");
     for (name, v) in &schema.vocabularies {

@@ -81,16 +81,12 @@ fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
             cols("actor_fields"),
             cols("amount_fields"),
         );
-        let has_title = ts.field("title").is_some();
         for row in &table.rows {
             let id = row[col(&ts.id_field().name).unwrap()].to_string();
-            let mut tok: HashSet<String> = title_cols
+            let tok: HashSet<String> = title_cols
                 .iter()
                 .flat_map(|&c| tokens(&row[c].to_string(), &stop))
                 .collect();
-            if !has_title {
-                tok.extend(tokens(&id, &stop));
-            }
             let mut names: HashSet<String> = HashSet::new();
             for &c in &actor_cols {
                 match &row[c] {
@@ -186,7 +182,7 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
                 shared[0]
             ));
         }
-        if a.amount.is_some() && a.amount == b.amount {
+        if a.amount.is_some() && a.amount == b.amount && !shared.is_empty() {
             return Some(format!(
                 "same partner, compatible dates, same amount ({})",
                 a.amount.as_deref().unwrap()
@@ -224,6 +220,46 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
     None
 }
 
+/// The pairs worth comparing: same partner, and overlapping dates or one of them undated
+/// (a sweep over the dated items in start order, so large inputs are not compared all
+/// against all). In a stable order: by position in `items`.
+fn pairs(items: &[Item]) -> Vec<(&Item, &Item)> {
+    let mut by_partner: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        by_partner.entry(it.partner.as_str()).or_default().push(i);
+    }
+    let mut out: Vec<(usize, usize)> = vec![];
+    for group in by_partner.values() {
+        let (mut dated, undated): (Vec<usize>, Vec<usize>) =
+            group.iter().partition(|&&i| items[i].dates.is_some());
+        dated.sort_by_key(|&i| items[i].dates.unwrap().0);
+        for (k, &i) in dated.iter().enumerate() {
+            let end = items[i].dates.unwrap().1;
+            for &j in dated[k + 1..]
+                .iter()
+                .take_while(|&&j| items[j].dates.unwrap().0 <= end)
+            {
+                out.push((i.min(j), i.max(j)));
+            }
+        }
+        for &u in &undated {
+            for &j in group
+                .iter()
+                .filter(|&&j| j != u && items[j].table == items[u].table)
+            {
+                // Two undated items: once, from the lower index.
+                if items[j].dates.is_some() || u < j {
+                    out.push((u.min(j), u.max(j)));
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out.into_iter()
+        .map(|(i, j)| (&items[i], &items[j]))
+        .collect()
+}
+
 /// Every candidate pair not merged or linked, as problems located at both records.
 pub fn check(
     ex: &Extraction,
@@ -253,8 +289,8 @@ pub fn check(
             .or_insert(r.pos);
     }
     let mut problems = vec![];
-    for (i, a) in items.iter().enumerate() {
-        for b in &items[i + 1..] {
+    for (a, b) in pairs(&items) {
+        {
             if linked.contains(&(
                 a.table.as_str(),
                 a.id.as_str(),

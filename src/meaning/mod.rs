@@ -3,6 +3,7 @@
 //! points: `check` after validate, `apply` after reconcile.
 
 pub mod aggregates;
+pub mod codebook;
 pub mod duplicates;
 pub mod links;
 
