@@ -64,7 +64,8 @@ fn readme_block_counts_rows_per_source() {
         ),
         "{readme}"
     );
-    // alpha: 4 actors, 1 deal, 2 events (one with the formula title), 1 indicator, 1 link, 1 visit.
+    // alpha: 4 actors, 1 deal, 2 events (one with the formula title), 1 visit, 1 indicator;
+    // beta has the one link.
     let alpha = readme
         .lines()
         .find(|l| l.starts_with("| `alpha.txt` |"))

@@ -67,10 +67,10 @@ fn resolved_conflict_builds_and_keeps_both_claims_in_provenance() {
     let deals = wd.read_string("output/csv/deals.csv");
     assert!(deals.lines().nth(1).unwrap().contains(",6,"), "{deals}");
     let prov = wd.read_string("output/csv/provenance.csv");
-    assert!(prov.contains("deals,ch-92a-drone-purchase,quantity_delivered,6,a,para 4,true,The later source counts six.,1.0.0"), "{prov}");
+    assert!(prov.contains("deals,ch-92a-drone-purchase,quantity_delivered,6,a,para 4,true,The later source counts six.,"), "{prov}");
     assert!(
         prov.contains(
-            "deals,ch-92a-drone-purchase,quantity_delivered,9,b,\"Defence, para 2\",false,,1.0.0"
+            "deals,ch-92a-drone-purchase,quantity_delivered,9,b,\"Defence, para 2\",false,,"
         ),
         "{prov}"
     );

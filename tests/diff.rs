@@ -1,7 +1,7 @@
 //! `pillars diff OLD NEW`: records added, removed and changed per table, as text and JSON.
 
 mod common;
-use common::Workdir;
+use common::{Workdir, schema_version};
 use serde_json::{Value, json};
 
 /// Replaces `from` by `to` in a file of the workdir, asserting `from` is there.
@@ -75,6 +75,8 @@ events: 1 added, 0 removed, 0 changed
 indicators: 0 added, 1 removed, 0 changed
   - cn-imports-2024
 
+links: no changes
+
 provenance: 4 added, 6 removed, 2 changed
   + events/new-event-2020/date/alpha
   + events/new-event-2020/event_type/alpha
@@ -97,8 +99,12 @@ visits: 0 added, 0 removed, 1 changed
   ~ xi-visit-2016
       location: "Belgrade" → "Novi Sad"
 
-total: 5 added, 7 removed, 4 changed; 5 of 7 tables differ
+total: 5 added, 7 removed, 4 changed; 5 of 8 tables differ
 "#
+    )
+    .replace(
+        "1.0.0 (unchanged)",
+        &format!("{} (unchanged)", schema_version()),
     );
     assert_eq!(stdout(&wd, &["diff", "old", "new"]), expected);
 }
@@ -109,7 +115,7 @@ fn prov(table: &str, id: &str, field: &str, value: &str, locator: &str) -> Value
         "record": {
             "table": table, "record_id": id, "field": field, "value": value,
             "source_id": "alpha", "locator": locator, "kept": "true", "resolution": "",
-            "schema_version": "1.0.0",
+            "schema_version": schema_version(),
         },
     })
 }
@@ -129,8 +135,8 @@ fn json_report_has_keys_records_and_field_changes() {
         serde_json::from_str(&stdout(&wd, &["diff", "old", "new", "--format", "json"])).unwrap();
     let pk = ["table", "record_id", "field", "source_id"];
     let expected = json!({
-        "old": { "path": "old", "schema_version": "1.0.0", "dataset_version": old },
-        "new": { "path": "new", "schema_version": "1.0.0", "dataset_version": new },
+        "old": { "path": "old", "schema_version": schema_version(), "dataset_version": old },
+        "new": { "path": "new", "schema_version": schema_version(), "dataset_version": new },
         "summary": { "added": 5, "removed": 7, "changed": 4, "tables_differing": 5 },
         "tables": [
             unchanged("actors", &["actor_id"]),
@@ -150,7 +156,7 @@ fn json_report_has_keys_records_and_field_changes() {
                         "date_end": "2020-05-31", "date_precision": "month", "year": "2020",
                         "partner": "RU", "event_type": "other", "cameo": "", "sector": "",
                         "title": "A new event", "description": "", "location": "",
-                        "actor_ids": "", "source_ids": "alpha", "schema_version": "1.0.0",
+                        "actor_ids": "", "source_ids": "alpha", "schema_version": schema_version(),
                     },
                 }],
             },
@@ -162,6 +168,7 @@ fn json_report_has_keys_records_and_field_changes() {
                     "record": serde_json::from_str::<Value>(&removed_indicator(&wd)).unwrap(),
                 }],
             },
+            unchanged("links", &["from_table", "from_id", "relation", "to_table", "to_id"]),
             {
                 "table": "provenance", "status": "changed", "primary_key": pk,
                 "columns_added": [], "columns_removed": [],
@@ -231,11 +238,11 @@ fn identical_outputs_report_no_changes_and_exit_zero() {
     let out = stdout(&wd, &["diff", "a", "b"]);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": no changes")).count(),
-        7,
+        8,
         "{out}"
     );
     assert!(
-        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 7 tables differ\n"),
+        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 8 tables differ\n"),
         "{out}"
     );
 }

@@ -44,7 +44,7 @@ pub fn section(ts: &TableSchema) -> String {
     if d.is_object() {
         let _ = writeln!(
             s,
-            "\n{} Rules (`x-duplicates`): tables {}; same table: same partner, overlapping or missing dates, and title similarity (Jaccard of title words) at least {}, or at least {} with a shared actor of type {}, or the same {}. Across tables: {} with overlapping dates and a shared person (both dates month or day precise) or two; {} with overlapping dates and the deal's counterparty among the event's actors.",
+            "\n{} Rules (`x-duplicates`): tables {}; same table: same partner, overlapping or missing dates, and title similarity (Jaccard of title words) at least {}, or at least {} with a shared actor of type {}, or the same {} and such a shared actor. Across tables: {} with overlapping dates and a shared person (both dates month or day precise) or two; {} with overlapping dates and the deal's counterparty among the event's actors.",
             d["description"].as_str().unwrap_or_default(),
             list(&d["tables"]),
             d["similar_titles"],

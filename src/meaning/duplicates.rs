@@ -1,6 +1,7 @@
 //! The probable-duplicate check (E0410): two records that look like one real-world thing.
 //! Same table: same partner, dates that overlap (or are missing), and similar titles (or
-//! similar titles and a shared specific actor, or the same amount). Across tables: an event
+//! similar titles and a shared specific actor, or the same amount and a shared specific
+//! actor). Titles are the `title_fields` (a visit's occasion). Across tables: an event
 //! and a visit with overlapping dates and the same people; an event and a deal with
 //! overlapping dates and the deal's counterparty among the event's actors. Every threshold
 //! is in schema/tables/links.json (`x-duplicates`). A candidate passes once the two records
@@ -328,4 +329,73 @@ pub fn check(
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(table: &str, partner: &str, dates: Option<(i32, i32)>) -> Item {
+        let d = |y: i32, end: bool| {
+            NaiveDate::from_ymd_opt(y, if end { 12 } else { 1 }, if end { 31 } else { 1 }).unwrap()
+        };
+        Item {
+            table: table.into(),
+            id: String::new(),
+            partner: partner.into(),
+            dates: dates.map(|(a, b)| (d(a, false), d(b, true), false)),
+            tokens: HashSet::new(),
+            specific: HashSet::new(),
+            actors: HashSet::new(),
+            counterparty: None,
+            amount: None,
+        }
+    }
+
+    /// The sweep yields exactly the pairs an all-against-all comparison would consider.
+    #[test]
+    fn sweep_equals_all_pairs() {
+        let mut items = vec![];
+        for (k, table) in ["events", "deals", "events", "visits"]
+            .iter()
+            .cycle()
+            .take(60)
+            .enumerate()
+        {
+            let partner = if k % 3 == 0 { "CN" } else { "RU" };
+            let dates = match k % 5 {
+                0 => None,
+                n => Some((
+                    2000 + (k as i32 * 7) % 13,
+                    2000 + (k as i32 * 7) % 13 + n as i32 % 3,
+                )),
+            };
+            items.push(item(table, partner, dates));
+        }
+        let idx = |p: &Item| items.iter().position(|x| std::ptr::eq(x, p)).unwrap();
+        let got: Vec<(usize, usize)> = pairs(&items)
+            .into_iter()
+            .map(|(a, b)| (idx(a), idx(b)))
+            .collect();
+        let mut want = vec![];
+        for i in 0..items.len() {
+            for j in i + 1..items.len() {
+                let (a, b) = (&items[i], &items[j]);
+                let considered = a.partner == b.partner
+                    && match overlap(a, b) {
+                        Some(o) => o,
+                        None => a.table == b.table,
+                    };
+                if considered {
+                    want.push((i, j));
+                }
+            }
+        }
+        assert_eq!(got, want);
+        assert!(
+            want.len() > 50,
+            "the test data should have pairs: {}",
+            want.len()
+        );
+    }
 }
