@@ -5,9 +5,14 @@ mod common;
 use common::Workdir;
 use serde_json::{Value, json};
 
-/// A workdir with the mini fixture, built, so `pillars check` passes before any edit.
+/// A workdir with the mini fixture, built, so `pillars check` passes before any edit. Its
+/// schema/ is recorded afresh as the only release, 1.0.0, so the expectations below do not
+/// depend on the repository's current version.
 fn built(name: &str) -> Workdir {
     let wd = Workdir::fixture(name, "mini");
+    std::fs::remove_file(wd.path("schema/versions.lock.json")).unwrap();
+    set_version(&wd, "1.0.0");
+    wd.ok(&["schema-lock"]);
     wd.ok(&["build", "-q"]);
     wd
 }
