@@ -345,7 +345,7 @@ fn version_going_backwards_fails() {
 
 #[test]
 fn repository_lock_matches_the_committed_schema() {
-    // The committed schema/ is the release 1.0.0 recorded in the committed lock.
+    // The committed schema/ is the latest release recorded in the committed lock.
     let root = std::path::Path::new(common::ROOT);
     let schema = pillars::schema::Schema::load(&root.join("schema")).unwrap();
     assert!(pillars::schema_lock::check(&root.join("schema"), &schema).is_empty());

@@ -291,42 +291,40 @@ pub fn check(
     }
     let mut problems = vec![];
     for (a, b) in pairs(&items) {
-        {
-            if linked.contains(&(
-                a.table.as_str(),
-                a.id.as_str(),
-                b.table.as_str(),
-                b.id.as_str(),
-            )) {
-                continue;
-            }
-            let Some(reason) = why(a, b, cfg) else {
-                continue;
-            };
-            let raw = |t: &str| {
-                schema
-                    .table(t)
-                    .and_then(|t| t.raw_table.clone())
-                    .unwrap_or_default()
-            };
-            let (ra, rb) = (raw(&a.table), raw(&b.table));
-            let mut p = Problem::new(
-                Code::ProbableDuplicate,
-                format!("{ra} `{}` and {rb} `{}` look like the same thing: {reason}", a.id, b.id),
-            )
-            .record(&a.table, &a.id)
-            .expected(format!(
-                "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
-                a.id, b.id
-            ));
-            if let Some(pos) = first.get(&(a.table.as_str(), a.id.as_str())) {
-                p = p.at(ex.loc(*pos));
-            }
-            if let Some(pos) = first.get(&(b.table.as_str(), b.id.as_str())) {
-                p = p.note(ex.loc(*pos), format!("{rb} `{}` is here", b.id));
-            }
-            problems.push(p);
+        if linked.contains(&(
+            a.table.as_str(),
+            a.id.as_str(),
+            b.table.as_str(),
+            b.id.as_str(),
+        )) {
+            continue;
         }
+        let Some(reason) = why(a, b, cfg) else {
+            continue;
+        };
+        let raw = |t: &str| {
+            schema
+                .table(t)
+                .and_then(|t| t.raw_table.clone())
+                .unwrap_or_default()
+        };
+        let (ra, rb) = (raw(&a.table), raw(&b.table));
+        let mut p = Problem::new(
+            Code::ProbableDuplicate,
+            format!("{ra} `{}` and {rb} `{}` look like the same thing: {reason}", a.id, b.id),
+        )
+        .record(&a.table, &a.id)
+        .expected(format!(
+            "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
+            a.id, b.id
+        ));
+        if let Some(pos) = first.get(&(a.table.as_str(), a.id.as_str())) {
+            p = p.at(ex.loc(*pos));
+        }
+        if let Some(pos) = first.get(&(b.table.as_str(), b.id.as_str())) {
+            p = p.note(ex.loc(*pos), format!("{rb} `{}` is here", b.id));
+        }
+        problems.push(p);
     }
     problems
 }
