@@ -27,6 +27,7 @@ macro_rules! bad_cases {
 
 bad_cases! {
     aggregate_hand_set_without_reason: "aggregate-hand-set-without-reason",
+    aggregate_sources_disagree: "aggregate-sources-disagree",
     amount_malformed: "amount-malformed",
     bom_only_file: "bom-only-file",
     cameo_pattern: "cameo-pattern",
