@@ -348,11 +348,32 @@ fn public_field(f: &crate::schema::Field, schema: &Schema) -> Json {
 }
 
 pub fn table_schema_json(ts: &TableSchema, schema: &Schema) -> Json {
-    json!({
+    let mut j = json!({
         "fields": ts.fields.iter().map(|f| public_field(f, schema)).collect::<Vec<_>>(),
         "primaryKey": ts.primary_key,
         "missingValues": [""],
-    })
+    });
+    let fks = foreign_keys(ts, schema);
+    if !fks.is_empty() {
+        j["foreignKeys"] = json!(fks);
+    }
+    j
+}
+
+/// A foreign key for every single-valued `x-ref` column (list columns such as actor_ids
+/// cannot be expressed as Frictionless foreign keys; `pillars validate` checks them).
+fn foreign_keys(ts: &TableSchema, schema: &Schema) -> Vec<Json> {
+    ts.fields
+        .iter()
+        .filter(|f| f.ftype != FieldType::List)
+        .filter_map(|f| {
+            let target = schema.table(f.reference.as_deref()?)?;
+            Some(json!({
+                "fields": f.name,
+                "reference": { "resource": target.name, "fields": target.primary_key[0] },
+            }))
+        })
+        .collect()
 }
 
 fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::fsio;
+use crate::meaning::links::RawLink;
 use crate::model::{Pos, RawValue, Record, Resolution};
 use crate::schema::Schema;
 use std::path::Path;
@@ -40,6 +41,8 @@ pub struct Extraction {
     pub sources: Vec<SourceRef>,
     pub records: Vec<Record<RawValue>>,
     pub resolutions: Vec<Resolution<RawValue>>,
+    /// `[[link]]` entries (see `meaning::links`).
+    pub links: Vec<RawLink>,
 }
 
 impl Extraction {
@@ -114,6 +117,8 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
             ex.records.push(r);
         }
         ex.resolutions.extend(p.resolutions);
+        ex.links
+            .extend(p.links.into_iter().map(|l| RawLink { source, ..l }));
         problems.extend(p.problems.into_iter().map(|(pr, pos)| match pos {
             Some(pos) => {
                 let loc = ex.loc(pos);
@@ -250,10 +255,11 @@ struct FileParse {
     source_id: Option<String>,
     records: Vec<Record<RawValue>>,
     resolutions: Vec<Resolution<RawValue>>,
+    links: Vec<RawLink>,
     problems: Vec<(Problem, Option<Pos>)>,
 }
 
-fn pos(file: u32, span: std::ops::Range<usize>) -> Pos {
+pub(crate) fn pos(file: u32, span: std::ops::Range<usize>) -> Pos {
     Pos {
         file,
         start: span.start as u32,
@@ -267,6 +273,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         source_id: None,
         records: vec![],
         resolutions: vec![],
+        links: vec![],
         problems: vec![],
     };
     // Unreadable or not UTF-8: already reported (not also as an empty file).
@@ -343,6 +350,12 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
                     out.resolutions.push(r);
                 }
             }
+        } else if k == "link" {
+            has_records = true;
+            for item in array_of_tables(fi, k, value, &mut out.problems) {
+                out.links
+                    .extend(crate::meaning::links::parse(fi, item, &mut out.problems));
+            }
         } else if let Some(ti) = schema
             .tables
             .iter()
@@ -367,7 +380,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
                 .collect();
             out.problems.push((
                 Problem::new(Code::UnknownTable, format!("unknown table `{k}`")).expected(format!(
-                    "[source], {}, or [[resolution]]{}",
+                    "[source], {}, [[link]] or [[resolution]]{}",
                     known.join(", "),
                     suggest(
                         k,
@@ -419,7 +432,7 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
     out
 }
 
-fn array_of_tables<'a, 'i>(
+pub(crate) fn array_of_tables<'a, 'i>(
     fi: u32,
     k: &str,
     value: &'a Spanned<DeValue<'i>>,

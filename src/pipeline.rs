@@ -46,6 +46,15 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
     let t = Instant::now();
     let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+    if problems.is_empty() {
+        // Links, aggregation flags and the duplicate check need the merged rows.
+        problems.extend(crate::meaning::apply(
+            &ex,
+            &norm.records,
+            &mut dataset,
+            schema,
+        ));
+    }
     // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
     problems.extend(crate::meaning::enrich(
         &mut dataset,
@@ -84,6 +93,7 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
     invalid.extend(source_ref::run(&ex, &norm.records, schema));
     invalid.extend(crate::meaning::validate(&ex, &norm.records, schema));
+    invalid.extend(crate::meaning::check(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",

@@ -1,7 +1,7 @@
 //! `pillars diff OLD NEW`: records added, removed and changed per table, as text and JSON.
 
 mod common;
-use common::Workdir;
+use common::{Workdir, schema_version};
 use serde_json::{Value, json};
 
 /// Replaces `from` by `to` in a file of the workdir, asserting `from` is there.
@@ -38,14 +38,6 @@ fn two_builds(name: &str) -> Workdir {
     wd
 }
 
-/// The schema version of the repository (schema/VERSION).
-fn version() -> String {
-    std::fs::read_to_string(format!("{}/schema/VERSION", common::ROOT))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 fn dataset_version(wd: &Workdir, dir: &str) -> String {
     let dp: Value = serde_json::from_slice(&wd.read(&format!("{dir}/datapackage.json"))).unwrap();
     dp["version"].as_str().unwrap().to_string()
@@ -66,7 +58,7 @@ fn text_report_lists_added_removed_and_changed_records() {
     let wd = two_builds("diff-text");
     let (old, new) = (dataset_version(&wd, "old"), dataset_version(&wd, "new"));
     assert_ne!(old, new);
-    let v = version();
+    let v = common::schema_version();
     let expected = format!(
         r#"pillars diff old → new
 schema version: {v} (unchanged)
@@ -111,6 +103,10 @@ visits: 0 added, 0 removed, 1 changed
 
 total: 6 added, 7 removed, 4 changed; 5 of 8 tables differ
 "#
+    )
+    .replace(
+        "1.0.0 (unchanged)",
+        &format!("{} (unchanged)", schema_version()),
     );
     assert_eq!(stdout(&wd, &["diff", "old", "new"]), expected);
 }
@@ -121,7 +117,7 @@ fn prov(table: &str, id: &str, field: &str, value: &str, locator: &str) -> Value
         "record": {
             "table": table, "record_id": id, "field": field, "value": value,
             "source_id": "alpha", "locator": locator, "kept": "true", "resolution": "",
-            "derived_reason": "", "schema_version": version(),
+            "derived_reason": "", "schema_version": common::schema_version(),
         },
     })
 }
@@ -141,8 +137,8 @@ fn json_report_has_keys_records_and_field_changes() {
         serde_json::from_str(&stdout(&wd, &["diff", "old", "new", "--format", "json"])).unwrap();
     let pk = ["table", "record_id", "field", "source_id"];
     let expected = json!({
-        "old": { "path": "old", "schema_version": version(), "dataset_version": old },
-        "new": { "path": "new", "schema_version": version(), "dataset_version": new },
+        "old": { "path": "old", "schema_version": common::schema_version(), "dataset_version": old },
+        "new": { "path": "new", "schema_version": common::schema_version(), "dataset_version": new },
         "summary": { "added": 6, "removed": 7, "changed": 4, "tables_differing": 5 },
         "tables": [
             unchanged("actors", &["actor_id"]),
@@ -164,7 +160,7 @@ fn json_report_has_keys_records_and_field_changes() {
                         "cameo_label": "Make a statement, not specified below", "sector": "",
                         "title": "A new event", "description": "", "location": "",
                         "actor_ids": "", "derived_fields": "", "source_ids": "alpha",
-                        "schema_version": version(),
+                        "schema_version": common::schema_version(),
                     },
                 }],
             },
@@ -177,6 +173,7 @@ fn json_report_has_keys_records_and_field_changes() {
                     "record": serde_json::from_str::<Value>(&removed_indicator(&wd)).unwrap(),
                 }],
             },
+            unchanged("links", &["from_table", "from_id", "relation", "to_table", "to_id"]),
             {
                 "table": "provenance", "status": "changed", "primary_key": pk,
                 "columns_added": [], "columns_removed": [],

@@ -316,6 +316,7 @@ pub fn codebook(schema: &Schema) -> String {
                 example(f)
             );
         }
+        s.push_str(&crate::meaning::codebook::section(ts));
     }
     s.push_str(&crate::meaning::doc::codebook_section(schema));
     let _ = writeln!(s, "\n## Vocabularies");

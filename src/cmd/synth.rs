@@ -261,6 +261,11 @@ fn amount_text(rng: &mut Rng) -> String {
     }
 }
 
+/// A title: one vocabulary word and two words unique to the record.
+fn title(rng: &mut Rng, logical: usize) -> String {
+    format!("{} s{logical} t{logical}", words(rng, 1))
+}
+
 fn words(rng: &mut Rng, n: usize) -> String {
     let mut s = String::new();
     for i in 0..n {
@@ -359,7 +364,18 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
             let precision = rng.below(4);
             let partner = rng.pick(&PARTNERS);
             let sector = rng.pick(&SECTORS);
-            let actor = |rng: &mut Rng| format!("actor-{:07}", rng.below(n_actors.max(1)));
+            // Actor ids: persons have even numbers, companies odd. Events name companies,
+            // visits and deal counterparties persons, so no event shares an actor with a
+            // visit or a deal and the duplicate check (src/meaning/duplicates.rs) sees
+            // distinct records.
+            let actor = |rng: &mut Rng, odd: usize| {
+                let k = if n_actors < 2 {
+                    0
+                } else {
+                    rng.below(n_actors / 2) * 2 + odd
+                };
+                format!("actor-{k:07}")
+            };
             // A real disagreement on one structured field, settled by a resolution.
             let conflict = copies > 1 && rng.chance(10);
             for c in 0..copies {
@@ -403,11 +419,11 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
                         let _ = writeln!(b, "event_type = {}", q(event_type));
                         let _ = writeln!(b, "cameo = {}", q(cameo));
                         let _ = writeln!(b, "sector = {}", q(sector));
-                        let _ = writeln!(b, "title = {}", q(&words(&mut rng, 5)));
+                        let _ = writeln!(b, "title = {}", q(&title(&mut rng, logical)));
                         let _ = writeln!(b, "description = {}", q(&words(&mut rng, 14)));
                         let _ = writeln!(b, "location = {}", q(rng.pick(&CITIES)));
                         let n = if n_actors > 0 { rng.below(3) } else { 0 };
-                        let ids: Vec<String> = (0..n).map(|_| actor(&mut rng)).collect();
+                        let ids: Vec<String> = (0..n).map(|_| actor(&mut rng, 1)).collect();
                         let _ = writeln!(b, "actor_ids = {}", list(&ids));
                     }
                     Kind::Deal => {
@@ -419,10 +435,13 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
                             q(DEAL_TYPES[logical % DEAL_TYPES.len()])
                         );
                         let _ = writeln!(b, "sector = {}", q(sector));
-                        let _ = writeln!(b, "title = {}", q(&words(&mut rng, 5)));
+                        let _ = writeln!(b, "title = {}", q(&title(&mut rng, logical)));
                         let _ = writeln!(b, "description = {}", q(&words(&mut rng, 12)));
                         if n_actors > 0 {
-                            let cp = format!("actor-{:07}", logical % n_actors);
+                            let cp = format!(
+                                "actor-{:07}",
+                                (logical * 2) % (n_actors - n_actors % 2).max(2)
+                            );
                             let _ = writeln!(b, "counterparty = {}", q(&cp));
                         }
                         let _ = writeln!(b, "item = {}", q(&words(&mut rng, 2)));
@@ -447,8 +466,8 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
                         let _ = writeln!(b, "direction = {}", q(DIRECTIONS[logical % 3]));
                         let _ = writeln!(b, "visit_type = {}", q(VISIT_TYPES[logical % 4]));
                         if n_actors > 0 {
-                            let v = actor(&mut rng);
-                            let h = actor(&mut rng);
+                            let v = actor(&mut rng, 0);
+                            let h = actor(&mut rng, 0);
                             let _ = writeln!(b, "visitor_ids = {}", list(&[v]));
                             let _ = writeln!(b, "host_ids = {}", list(&[h]));
                         }

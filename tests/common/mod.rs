@@ -6,6 +6,14 @@ use std::process::{Command, Output};
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// The repository's schema version (schema/VERSION), which test workdirs copy.
+pub fn schema_version() -> String {
+    std::fs::read_to_string(Path::new(ROOT).join("schema/VERSION"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 pub struct Workdir {
     pub dir: PathBuf,
 }
