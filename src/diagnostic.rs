@@ -38,6 +38,8 @@ pub enum Code {
     Conflict,
     UnclaimedResolution,
     UnknownResolutionTarget,
+    DuplicateResolution,
+    ResolutionForm,
     // export, schema, check
     OutputWrite,
     Schema,
@@ -83,6 +85,8 @@ impl Code {
             Conflict => "E0401",
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",
+            DuplicateResolution => "E0404",
+            ResolutionForm => "E0405",
             OutputWrite => "E0501",
             Schema => "E0601",
             SchemaVersion => "E0602",

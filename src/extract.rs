@@ -263,7 +263,7 @@ struct FileParse {
     problems: Vec<(Problem, Option<Pos>)>,
 }
 
-fn pos(file: u32, span: std::ops::Range<usize>) -> Pos {
+pub(crate) fn pos(file: u32, span: std::ops::Range<usize>) -> Pos {
     Pos {
         file,
         start: span.start as u32,
@@ -689,13 +689,13 @@ fn parse_resolution(
     let (field, fpos) = get_str("field", problems)?;
     let (reason, _) = get_str("reason", problems)?;
     for (k, _) in t.iter() {
-        if !["table", "id", "field", "value", "reason"].contains(&k.get_ref().as_ref()) {
+        if !["table", "id", "field", "value", "merged", "reason"].contains(&k.get_ref().as_ref()) {
             problems.push((
                 Problem::new(
                     Code::UnknownField,
                     format!("unknown field `{}` in [[resolution]]", k.get_ref()),
                 )
-                .expected("table, id, field, value, reason"),
+                .expected("table, id, field, value (or merged), reason"),
                 Some(pos(fi, k.span())),
             ));
         }
@@ -740,25 +740,22 @@ fn parse_resolution(
         ));
         return None;
     };
-    let Some(v) = t.get("value") else {
-        problems.push((
-            Problem::new(
-                Code::Required,
-                "a [[resolution]] needs the `value` that is kept",
-            )
-            .record(&schema.tables[ti].name, &id)
-            .field(&field)
-            .expected("value = the value to keep, as one of the sources claims it"),
-            Some(here),
-        ));
-        return None;
+    let target = crate::resolution::Target {
+        file: fi,
+        table: ti,
+        id: &id,
+        field: field_idx,
+        raw_field: &field,
+        here,
     };
+    let (v, merged) = crate::resolution::kept_value(t, &target, schema, problems)?;
     let value = raw_value(fi, v, problems)?;
     Some(Resolution {
         table: ti,
         id,
         field: field_idx,
         value,
+        merged,
         reason,
         pos: pos(fi, v.span()),
     })

@@ -18,6 +18,7 @@ pub mod normalise;
 pub mod output;
 pub mod pipeline;
 pub mod reconcile;
+pub mod resolution;
 pub mod schema;
 pub mod schema_lock;
 pub mod validate;

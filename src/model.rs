@@ -132,7 +132,11 @@ pub struct Resolution<V> {
     pub table: usize,
     pub id: String,
     pub field: usize,
+    /// The value kept; with `merged`, the new wording of a free-text field.
     pub value: V,
+    /// True for `merged = "…"`: `value` is the annotator's own wording, which no source
+    /// claims, and every claim stays in provenance with kept = false.
+    pub merged: bool,
     pub reason: String,
     pub pos: Pos,
 }

@@ -297,6 +297,7 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
                     id: r.id.clone(),
                     field: r.field,
                     value,
+                    merged: r.merged,
                     reason: r.reason.clone(),
                     pos: r.pos,
                 }),

@@ -59,6 +59,8 @@ bad_cases! {
     quantity_not_integer: "quantity-not-integer",
     raw_empty: "raw-empty",
     raw_missing: "raw-missing",
+    resolution_duplicate: "resolution-duplicate",
+    resolution_merged_on_structured_field: "resolution-merged-on-structured-field",
     resolution_missing_value: "resolution-missing-value",
     resolution_unclaimed_value: "resolution-unclaimed-value",
     resolution_unknown_field: "resolution-unknown-field",
