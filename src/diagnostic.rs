@@ -19,6 +19,7 @@ pub enum Code {
     EmptyRaw,
     MissingId,
     FileTooLarge,
+    BadExtension,
     // normalise
     BadDate,
     ImpossibleDate,
@@ -26,6 +27,7 @@ pub enum Code {
     BadNumber,
     UnknownCode,
     NotInteger,
+    NumberTooLarge,
     // validate
     Required,
     Pattern,
@@ -34,6 +36,9 @@ pub enum Code {
     DuplicateId,
     UnknownReference,
     UnknownSource,
+    ControlCharacter,
+    CellTooLong,
+    ListItem,
     // reconcile
     Conflict,
     UnclaimedResolution,
@@ -44,6 +49,10 @@ pub enum Code {
     OutputWrite,
     Schema,
     SchemaVersion,
+    SchemaDuplicate,
+    SchemaName,
+    SchemaPrimaryKey,
+    SchemaMissingTable,
     OutputStale,
     Evidence,
     // verify
@@ -69,12 +78,14 @@ impl Code {
             EmptyRaw => "E0108",
             MissingId => "E0109",
             FileTooLarge => "E0110",
+            BadExtension => "E0120",
             BadDate => "E0201",
             ImpossibleDate => "E0202",
             ReversedRange => "E0203",
             BadNumber => "E0204",
             UnknownCode => "E0205",
             NotInteger => "E0206",
+            NumberTooLarge => "E0207",
             Required => "E0301",
             Pattern => "E0302",
             OutOfRange => "E0303",
@@ -82,6 +93,9 @@ impl Code {
             DuplicateId => "E0305",
             UnknownReference => "E0306",
             UnknownSource => "E0307",
+            ControlCharacter => "E0308",
+            CellTooLong => "E0309",
+            ListItem => "E0310",
             Conflict => "E0401",
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",
@@ -90,6 +104,10 @@ impl Code {
             OutputWrite => "E0501",
             Schema => "E0601",
             SchemaVersion => "E0602",
+            SchemaDuplicate => "E0604",
+            SchemaName => "E0605",
+            SchemaPrimaryKey => "E0606",
+            SchemaMissingTable => "E0607",
             OutputStale => "E0701",
             Evidence => "E0801",
             MissingDocument => "E0802",
@@ -126,12 +144,12 @@ impl Loc {
 
     /// The location of byte range `span` in `text`.
     pub fn at(file: &str, text: &str, span: std::ops::Range<usize>) -> Loc {
-        let start = span.start.min(text.len());
+        let start = floor_boundary(text, span.start);
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = text[..start].matches('\n').count() + 1;
         let col = text[line_start..start].chars().count() + 1;
-        let end = span.end.clamp(start, line_end);
+        let end = floor_boundary(text, span.end.clamp(start, line_end));
         let line_text = text[line_start..line_end]
             .trim_end_matches('\r')
             .to_string();
@@ -144,6 +162,16 @@ impl Loc {
             width,
         }
     }
+}
+
+/// The largest char boundary of `text` at or before byte `i` (a byte offset from another
+/// parser may fall inside a character).
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 impl std::fmt::Display for Loc {
@@ -214,8 +242,13 @@ impl Problem {
         (f, l, c, self.code, self.message.clone())
     }
 
-    /// rustc-style rendering.
+    /// rustc-style rendering. Control and bidirectional-override characters from the inputs
+    /// are escaped (`\u{1b}`), so that an input cannot move the cursor or colour the terminal.
     pub fn render(&self) -> String {
+        render_escaped(&self.render_raw())
+    }
+
+    fn render_raw(&self) -> String {
         let mut s = format!("error[{}]: {}\n", self.code.id(), self.message);
         // The `=` lines line up with the `|` gutter, whose width is that of the largest
         // line number shown.
@@ -247,6 +280,40 @@ impl Problem {
     }
 }
 
+/// Characters a terminal acts on instead of showing: C0/C1 controls, bidirectional overrides.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unsafe character written as `\u{…}`. Lines are rendered first, so the
+/// line breaks of the report itself stay.
+fn render_escaped(s: &str) -> String {
+    if !s.chars().any(is_unsafe) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if is_unsafe(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A shown source line: one character for one, so the caret stays under its column.
+fn shown_line(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if is_unsafe(c) || c == '\n' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
 fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
     let _ = writeln!(
         s,
@@ -256,7 +323,7 @@ fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
     if loc.line > 0 {
         let n = loc.line.to_string();
         let pad = " ".repeat(n.len());
-        let (text, caret, width) = shown_window(&loc.line_text, loc.col, loc.width);
+        let (text, caret, width) = shown_window(&shown_line(&loc.line_text), loc.col, loc.width);
         let _ = writeln!(s, " {pad} |");
         let _ = writeln!(s, " {n} | {text}");
         let _ = writeln!(s, " {pad} | {}{}", " ".repeat(caret - 1), "^".repeat(width));

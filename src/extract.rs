@@ -72,6 +72,21 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
                 ),
         );
     }
+    // `a.TOML` would otherwise be skipped without a word (or read on one system and not on
+    // another): only the lowercase extension is an extraction file.
+    let (files, misnamed): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|p| p.extension().is_some_and(|x| x == "toml"));
+    for p in misnamed {
+        problems.push(
+            Problem::new(
+                Code::BadExtension,
+                "an extraction file's extension must be `.toml` in lowercase",
+            )
+            .at(Loc::file(p.display().to_string()))
+            .expected("rename the file to end in `.toml`"),
+        );
+    }
     let files: Vec<RawFile> = files
         .into_iter()
         .map(|p| read_file(&p, &mut problems))
@@ -133,7 +148,10 @@ fn read_dir(raw_dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
     let mut files: Vec<_> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -401,7 +419,8 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         ));
     }
     // The source id is the extraction file's name: one file per document, no ambiguity.
-    let stem = f.name.trim_end_matches(".toml");
+    // One `.toml` only: `a.toml.toml` is source `a.toml`, never a second source `a`.
+    let stem = f.name.strip_suffix(".toml").unwrap_or(&f.name);
     let source_record = out
         .records
         .iter()
@@ -488,7 +507,7 @@ fn raw_value(
             RawValue::Float(x.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
         }
         DeValue::Boolean(b) => RawValue::Bool(*b),
-        DeValue::Datetime(d) => RawValue::Str(d.to_string()),
+        DeValue::Datetime(d) => RawValue::Datetime(d.to_string()),
         DeValue::Array(items) => {
             let mut list = vec![];
             for item in items.iter() {

@@ -19,6 +19,8 @@ pub enum RawValue {
     Float(f64),
     Bool(bool),
     List(Vec<String>),
+    /// A bare TOML date or date-time (`date = 2019-09-07`), as written.
+    Datetime(String),
 }
 
 impl RawValue {
@@ -29,6 +31,7 @@ impl RawValue {
             RawValue::Float(_) => "a float",
             RawValue::Bool(_) => "a boolean",
             RawValue::List(_) => "an array",
+            RawValue::Datetime(_) => "a TOML date",
         }
     }
 }

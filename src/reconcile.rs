@@ -200,6 +200,18 @@ pub fn run(
                     ));
                 }
             }
+            // A union of lists can outgrow a cell that each source's list fits.
+            if let Some(Value::List(l)) = &kept
+                && let Some((code, msg, expected)) = crate::limits::list(l)
+            {
+                problems.push(
+                    Problem::new(code, format!("the merged list: {msg}"))
+                        .at(ex.loc(claims[0].pos))
+                        .record(&t.name, key.1)
+                        .field(f.raw.as_deref().unwrap())
+                        .expected(expected),
+                );
+            }
             row[fi] = kept.unwrap_or(Value::Null);
         }
         let mut sources: Vec<&str> = group.iter().map(|r| source_id(r)).collect();

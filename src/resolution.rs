@@ -115,6 +115,22 @@ pub fn index<'a>(
     let mut index: Index = HashMap::new();
     for r in resolutions {
         let key = (r.table, r.id.as_str(), r.field);
+        // Its texts are published (the kept or merged value, the reason in provenance).
+        let value = match &r.value {
+            Value::Str(s) => crate::limits::text(s, true),
+            Value::List(l) => crate::limits::list(l),
+            _ => None,
+        };
+        if let Some((code, msg, expected)) = value.or_else(|| crate::limits::text(&r.reason, true))
+        {
+            let t = &schema.tables[r.table];
+            problems.push(
+                Problem::new(code, msg)
+                    .at(ex.loc(r.pos))
+                    .record(&t.name, &r.id)
+                    .expected(expected),
+            );
+        }
         if let Some((first, _)) = index.get(&key) {
             let t = &schema.tables[r.table];
             let field = t.fields[r.field].raw.as_deref().unwrap_or_default();
