@@ -312,6 +312,16 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
                     .expected("`x-raw`, `x-default`, or an `x-derive` from a required column (or drop `required`)"),
                 );
             }
+            if let Some((what, prop)) = type_mismatch(f) {
+                out.push(
+                    Problem::new(
+                        Code::Schema,
+                        format!("field `{}` is of type {:?}, but {what}", f.name, f.ftype),
+                    )
+                    .at(at(l, &path(prop)))
+                    .expected("the type the property produces (the output columns are typed by it)"),
+                );
+            }
             if let Some(r) = &f.reference
                 && !names.contains_key(r.as_str())
             {
@@ -365,6 +375,33 @@ fn filled(t: &TableSchema, f: &crate::schema::Field) -> bool {
             }
             None => false,
         }
+}
+
+/// A pipeline property that produces values of another type than the column's: they would
+/// be published as missing (or make a required Parquet column fail).
+fn type_mismatch(f: &crate::schema::Field) -> Option<(&'static str, &'static str)> {
+    use crate::schema::{DatePart, Derive, FieldType as T, Kind};
+    let derived = match &f.derive {
+        Some(Derive::DatePart { part: DatePart::Start | DatePart::End, .. }) => Some(T::Date),
+        Some(Derive::DatePart { part: DatePart::Year, .. }) => Some(T::Integer),
+        Some(Derive::DatePart { part: DatePart::Precision, .. }) => Some(T::String),
+        Some(Derive::Ascii { .. } | Derive::SchemaVersion) => Some(T::String),
+        Some(Derive::SourceIds) => Some(T::List),
+        None => None,
+    };
+    if derived.is_some_and(|t| t != f.ftype) {
+        return Some(("its `x-derive` gives another type", "x-derive"));
+    }
+    if f.default.is_some() && f.ftype != T::Boolean {
+        return Some(("`x-default` gives true or false", "x-default"));
+    }
+    match f.kind {
+        Kind::PartialDate if f.ftype != T::String => {
+            Some(("`x-kind: partial_date` is text such as 2019-09", "x-kind"))
+        }
+        Kind::Amount if f.ftype != T::Number => Some(("`x-kind: amount` is a number", "x-kind")),
+        _ => None,
+    }
 }
 
 fn sorted<'a>(k: impl Iterator<Item = &'a str>) -> String {
