@@ -2,9 +2,9 @@
 //! workbook rather than CSV files. Header row frozen and bold; dates are date cells
 //! (`yyyy-mm-dd`), integers and amounts are number cells, booleans are boolean cells, lists are
 //! text joined with `;`. Text is always written as a text cell, so nothing is evaluated as a
-//! formula here; it still gets the formula guard of the CSV (`guard.rs`), so that a sheet saved
-//! as CSV or copied into another spreadsheet stays safe, and one rule undoes both. Column widths fit the longest cell,
-//! capped so that long descriptions do not make a sheet unreadable.
+//! formula here; it still gets the formula guard of the CSV (`guard.rs`), so that a sheet
+//! saved as CSV or pasted elsewhere stays safe, and one rule undoes both. Column widths fit
+//! the longest cell, capped so that long descriptions do not make a sheet unreadable.
 //!
 //! Dates before 1900, which Excel cannot represent, are written as `YYYY-MM-DD` text.
 //!
