@@ -319,7 +319,9 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
                         format!("field `{}` is of type {:?}, but {what}", f.name, f.ftype),
                     )
                     .at(at(l, &path(prop)))
-                    .expected("the type the property produces (the output columns are typed by it)"),
+                    .expected(
+                        "the type the property produces (the output columns are typed by it)",
+                    ),
                 );
             }
             if let Some(r) = &f.reference
@@ -382,9 +384,18 @@ fn filled(t: &TableSchema, f: &crate::schema::Field) -> bool {
 fn type_mismatch(f: &crate::schema::Field) -> Option<(&'static str, &'static str)> {
     use crate::schema::{DatePart, Derive, FieldType as T, Kind};
     let derived = match &f.derive {
-        Some(Derive::DatePart { part: DatePart::Start | DatePart::End, .. }) => Some(T::Date),
-        Some(Derive::DatePart { part: DatePart::Year, .. }) => Some(T::Integer),
-        Some(Derive::DatePart { part: DatePart::Precision, .. }) => Some(T::String),
+        Some(Derive::DatePart {
+            part: DatePart::Start | DatePart::End,
+            ..
+        }) => Some(T::Date),
+        Some(Derive::DatePart {
+            part: DatePart::Year,
+            ..
+        }) => Some(T::Integer),
+        Some(Derive::DatePart {
+            part: DatePart::Precision,
+            ..
+        }) => Some(T::String),
         Some(Derive::Ascii { .. } | Derive::SchemaVersion) => Some(T::String),
         Some(Derive::SourceIds) => Some(T::List),
         None => None,

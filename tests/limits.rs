@@ -22,30 +22,10 @@ fn toml_string(s: &str) -> String {
     serde_json::to_string(s).unwrap() // JSON string escapes are valid TOML basic strings
 }
 
-/// The aliases of `n` items of `len` characters each, which join to `n * (len + 1) - 1`.
-fn aliases(n: usize, len: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{i:0len$}")).collect()
-}
-
+/// tests/fixtures/limits: a guarded title and a list cell of exactly 32,767 characters, a
+/// count and an amount of 2^53, an amount written `-0`, free text with a tab and a line break.
 fn at_the_limits() -> String {
-    // 1,000 items of 31 characters join (with `;`) to 31,999; one of 767 more makes 32,767.
-    let mut list = aliases(1_000, 31);
-    list.push("a".repeat(CELL - 31_999 - 1));
-    let long_title = format!("={}", "x".repeat(CELL - 2)); // 32,767 once guarded
-    let mut raw = source("s", "S");
-    raw.push_str(&format!(
-        "\n[[actor]]\nid = \"x\"\nname = \"X\"\nactor_type = \"person\"\naliases = {}\nlocator = \"p1\"\n",
-        serde_json::to_string(&list).unwrap()
-    ));
-    raw.push_str(&format!(
-        "\n[[event]]\nid = \"e-long\"\ndate = \"2020\"\npartner = \"CN\"\nevent_type = \"agreement\"\ntitle = {}\ndescription = {}\nlocator = \"p2\"\n",
-        toml_string(&long_title),
-        toml_string(&format!("Tab\there,\nnew line; {}", "y".repeat(CELL - 26)))
-    ));
-    raw.push_str(&format!(
-        "\n[[deal]]\nid = \"d-big\"\ndate = \"2020\"\npartner = \"CN\"\ndeal_type = \"loan\"\ntitle = \"Big\"\nquantity_ordered = {EXACT}\namount = \"{EXACT}\"\ncurrency = \"EUR\"\nstatus = \"signed\"\nlocator = \"p3\"\n\n[[deal]]\nid = \"d-zero\"\ndate = \"2020\"\npartner = \"CN\"\ndeal_type = \"loan\"\ntitle = \"Zero\"\namount = \"-0\"\ncurrency = \"EUR\"\nstatus = \"signed\"\nlocator = \"p4\"\n"
-    ));
-    raw
+    std::fs::read_to_string(format!("{}/tests/fixtures/limits/raw/s.toml", common::ROOT)).unwrap()
 }
 
 fn csv_column(wd: &Workdir, table: &str, column: &str) -> Vec<String> {
@@ -67,8 +47,7 @@ fn parquet(wd: &Workdir, table: &str) -> DataFrame {
 
 #[test]
 fn records_at_every_limit_are_published_exactly_in_every_format() {
-    let wd = Workdir::new("limits-at");
-    wd.write("raw/s.toml", at_the_limits());
+    let wd = Workdir::fixture("limits-at", "limits");
     wd.ok(&["build"]);
     // The workbook was written (text cells at 32,767 characters are within Excel's limit).
     assert!(wd.read("output/pillars.xlsx").len() > 1000);

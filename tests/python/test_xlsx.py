@@ -8,7 +8,7 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from conftest import OUTPUT, TABLES, fields
+from conftest import OUTPUT, TABLES, build_fixture, fields
 from test_parquet import csv_rows, unguard
 
 
@@ -106,3 +106,28 @@ def test_text_cells_have_the_same_formula_guard_as_the_csv(mini_workbook, mini_o
         for f, c, v in zip(fields(table), cells, exp):
             if f["type"] in ("string", "list"):
                 assert (c.value or "") == v, f"{table}!{c.coordinate}: {c.value!r} != {v!r}"
+
+
+@pytest.fixture(scope="module")
+def limits_output(tmp_path_factory):
+    return build_fixture(tmp_path_factory.mktemp("limits"), "limits")
+
+
+def test_records_at_the_limits_in_the_workbook(limits_output):
+    """Excel's 32,767-character cell, 2^53 and -0 (tests/fixtures/limits): the workbook
+    holds them exactly (tests/limits.rs checks the CSV and Parquet)."""
+    wb = openpyxl.load_workbook(limits_output / "pillars.xlsx")
+    cell = lambda sheet, row, name: wb[sheet].cell(
+        row, [c.value for c in wb[sheet][1]].index(name) + 1
+    ).value
+    assert len(cell("actors", 2, "aliases")) == 32_767
+    title = cell("events", 2, "title")
+    assert len(title) == 32_767 and unguard(title) == "=" + "x" * 32_765
+    assert cell("events", 2, "description").startswith("Tab\there,\nnew line; ")
+    deals = {cell("deals", r, "deal_id"): r for r in (2, 3)}
+    assert cell("deals", deals["d-big"], "quantity_ordered") == 2**53
+    assert cell("deals", deals["d-big"], "amount") == 2**53
+    zero = cell("deals", deals["d-zero"], "amount")
+    assert zero == 0 and str(zero) in ("0", "0.0"), zero
+    with open(limits_output / "csv" / "deals.csv", encoding="utf-8-sig") as f:
+        assert ",-0," not in f.read()
