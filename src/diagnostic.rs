@@ -249,7 +249,7 @@ impl Problem {
     }
 
     fn render_raw(&self) -> String {
-        let mut s = format!("error[{}]: {}\n", self.code.id(), self.message);
+        let mut s = format!("error[{}]: {}\n", self.code.id(), clip(&self.message));
         // The `=` lines line up with the `|` gutter, whose width is that of the largest
         // line number shown.
         let gutter = self
@@ -267,16 +267,27 @@ impl Problem {
             render_loc(&mut s, loc, Some(text));
         }
         if let (Some(t), Some(r)) = (&self.table, &self.record) {
-            let _ = write!(s, "{eq} record: {t} `{r}`");
+            let _ = write!(s, "{eq} record: {t} `{}`", clip(r));
             if let Some(f) = &self.field {
-                let _ = write!(s, ", field `{f}`");
+                let _ = write!(s, ", field `{}`", clip(f));
             }
             s.push('\n');
         }
         if let Some(e) = &self.expected {
-            let _ = writeln!(s, "{eq} expected: {e}");
+            let _ = writeln!(s, "{eq} expected: {}", clip(e));
         }
         s
+    }
+}
+
+/// Values from the inputs (an id, a code) can be any length: a report line holds at most
+/// `MAX_TEXT_CHARS` of one, with the count of the rest (`--format json` keeps them whole).
+const MAX_TEXT_CHARS: usize = 200;
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((i, _)) => format!("{}… ({} more characters)", &s[..i], s[i..].chars().count()).into(),
+        None => s.into(),
     }
 }
 

@@ -24,7 +24,7 @@ pub const MAX_CELL_CHARS: usize = 32_767;
 /// 2^53: integers up to this magnitude are exact in a double.
 pub const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
-/// Every text of one record: its locator and its text and list values.
+/// Every text of one record: its id, its locator and its text and list values.
 pub fn record(ex: &Extraction, t: &TableSchema, r: &Record<Value>) -> Vec<Problem> {
     let mut out = vec![];
     let mut push = |failure: Option<Failure>, field: &str, pos: Pos| {
@@ -38,6 +38,8 @@ pub fn record(ex: &Extraction, t: &TableSchema, r: &Record<Value>) -> Vec<Proble
             );
         }
     };
+    // The id is a cell too (its pattern does not bound its length).
+    push(text(&r.id, false), &t.id_field().name, r.pos);
     push(text(&r.locator, false), "locator", r.pos);
     for (fi, v, pos) in &r.fields {
         let f = &t.fields[*fi];

@@ -132,10 +132,11 @@ pub fn table(j: &Json, text: &str) -> Vec<Fail> {
             &at("constraints"),
         ));
         if let Some(n) = fo.get("name").and_then(Json::as_str) {
-            if n.is_empty() || n.chars().any(char::is_control) {
+            if n.is_empty() || n.len() > 255 || n.chars().any(char::is_control) {
                 out.push((
                     Code::SchemaName,
-                    "a field name must be non-empty printable text".into(),
+                    "a field name must be printable text of 1 to 255 bytes (it heads a column)"
+                        .into(),
                     at("name"),
                 ));
             } else if let Some(first) = names.get(n) {

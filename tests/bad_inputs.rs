@@ -48,6 +48,7 @@ bad_cases! {
     file_50mb: "file-50mb",
     file_extension_uppercase: "file-extension-uppercase",
     id_not_a_slug: "id-not-a-slug",
+    id_too_long_for_a_cell: "id-too-long-for-a-cell",
     indicator_percent_over_100: "indicator-percent-over-100",
     integer_above_2_pow_53: "integer-above-2-pow-53",
     integer_too_large: "integer-too-large",
