@@ -48,11 +48,15 @@ test: lint test-rust check verify test-tools
 # runs FUZZ_SECONDS; the parser starts from raw/ and every file of the error corpus.
 # RUSTC_BOOTSTRAP lets cargo-fuzz's nightly flags work on the stable toolchain. See docs/FUZZING.md.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := parse_extraction normalise_date normalise_amount
+FUZZ_TARGETS := parse_extraction normalise_date normalise_amount schema_loader csv_guard
 fuzz:
 	mkdir -p $(addprefix fuzz/corpus/,$(FUZZ_TARGETS))
 	for f in raw/*.toml tests/fixtures/*/raw/*.toml tests/bad/*/raw/*.toml; do \
 	  cp "$$f" "fuzz/corpus/parse_extraction/seed-$$(echo $$f | tr / _)"; done
+	# schema_loader: the first byte picks the file (0 mod 4: vocabularies.json, else a table).
+	for f in schema/tables/*.json tests/bad/*/schema/tables/*.json; do \
+	  { printf '\001'; cat "$$f"; } > "fuzz/corpus/schema_loader/seed-$$(echo $$f | tr / _)"; done
+	{ printf '\000'; cat schema/vocabularies.json; } > fuzz/corpus/schema_loader/seed-vocabularies
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 || exit 1; \

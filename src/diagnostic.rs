@@ -21,6 +21,7 @@ pub enum Code {
     FileTooLarge,
     SourceFileName,
     SourceUrl,
+    BadExtension,
     // normalise
     BadDate,
     ImpossibleDate,
@@ -31,6 +32,7 @@ pub enum Code {
     // meaning: exchange-rate snapshot (issue 10)
     SnapshotHash,
     SnapshotFormat,
+    NumberTooLarge,
     // validate
     Required,
     Pattern,
@@ -51,6 +53,9 @@ pub enum Code {
     LinkReason,
     LinkConflict,
     LinkSyntax,
+    ControlCharacter,
+    CellTooLong,
+    ListItem,
     // reconcile
     Conflict,
     UnclaimedResolution,
@@ -58,6 +63,8 @@ pub enum Code {
     // duplicates and aggregation (src/meaning/)
     ProbableDuplicate,
     AggregateReason,
+    DuplicateResolution,
+    ResolutionForm,
     // export, schema, check
     OutputWrite,
     OutputProtected,
@@ -65,6 +72,10 @@ pub enum Code {
     OutputCleanup,
     Schema,
     SchemaVersion,
+    SchemaDuplicate,
+    SchemaName,
+    SchemaPrimaryKey,
+    SchemaMissingTable,
     OutputStale,
     Evidence,
     // verify
@@ -105,6 +116,7 @@ impl Code {
             FileTooLarge => "E0110",
             SourceFileName => "E0111",
             SourceUrl => "E0112",
+            BadExtension => "E0120",
             BadDate => "E0201",
             ImpossibleDate => "E0202",
             ReversedRange => "E0203",
@@ -113,6 +125,7 @@ impl Code {
             NotInteger => "E0206",
             SnapshotHash => "E0220",
             SnapshotFormat => "E0221",
+            NumberTooLarge => "E0207",
             Required => "E0301",
             Pattern => "E0302",
             OutOfRange => "E0303",
@@ -130,17 +143,26 @@ impl Code {
             LinkReason => "E0325",
             LinkConflict => "E0326",
             LinkSyntax => "E0327",
+            ControlCharacter => "E0308",
+            CellTooLong => "E0309",
+            ListItem => "E0310",
             Conflict => "E0401",
             UnclaimedResolution => "E0402",
             UnknownResolutionTarget => "E0403",
             ProbableDuplicate => "E0410",
             AggregateReason => "E0411",
+            DuplicateResolution => "E0404",
+            ResolutionForm => "E0405",
             OutputWrite => "E0501",
             OutputProtected => "E0502",
             OutputNotOurs => "E0503",
             OutputCleanup => "E0504",
             Schema => "E0601",
             SchemaVersion => "E0602",
+            SchemaDuplicate => "E0604",
+            SchemaName => "E0605",
+            SchemaPrimaryKey => "E0606",
+            SchemaMissingTable => "E0607",
             OutputStale => "E0701",
             Evidence => "E0801",
             MissingDocument => "E0802",
@@ -188,12 +210,12 @@ impl Loc {
 
     /// The location of byte range `span` in `text`.
     pub fn at(file: &str, text: &str, span: std::ops::Range<usize>) -> Loc {
-        let start = span.start.min(text.len());
+        let start = floor_boundary(text, span.start);
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = text[..start].matches('\n').count() + 1;
         let col = text[line_start..start].chars().count() + 1;
-        let end = span.end.clamp(start, line_end);
+        let end = floor_boundary(text, span.end.clamp(start, line_end));
         let line_text = text[line_start..line_end]
             .trim_end_matches('\r')
             .to_string();
@@ -206,6 +228,16 @@ impl Loc {
             width,
         }
     }
+}
+
+/// The largest char boundary of `text` at or before byte `i` (a byte offset from another
+/// parser may fall inside a character).
+fn floor_boundary(text: &str, i: usize) -> usize {
+    let mut i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 impl std::fmt::Display for Loc {
@@ -276,9 +308,14 @@ impl Problem {
         (f, l, c, self.code, self.message.clone())
     }
 
-    /// rustc-style rendering.
+    /// rustc-style rendering. Control and bidirectional-override characters from the inputs
+    /// are escaped (`\u{1b}`), so that an input cannot move the cursor or colour the terminal.
     pub fn render(&self) -> String {
-        let mut s = format!("error[{}]: {}\n", self.code.id(), self.message);
+        render_escaped(&self.render_raw())
+    }
+
+    fn render_raw(&self) -> String {
+        let mut s = format!("error[{}]: {}\n", self.code.id(), clip(&self.message));
         // The `=` lines line up with the `|` gutter, whose width is that of the largest
         // line number shown.
         let gutter = self
@@ -296,17 +333,62 @@ impl Problem {
             render_loc(&mut s, loc, Some(text));
         }
         if let (Some(t), Some(r)) = (&self.table, &self.record) {
-            let _ = write!(s, "{eq} record: {t} `{r}`");
+            let _ = write!(s, "{eq} record: {t} `{}`", clip(r));
             if let Some(f) = &self.field {
-                let _ = write!(s, ", field `{f}`");
+                let _ = write!(s, ", field `{}`", clip(f));
             }
             s.push('\n');
         }
         if let Some(e) = &self.expected {
-            let _ = writeln!(s, "{eq} expected: {e}");
+            let _ = writeln!(s, "{eq} expected: {}", clip(e));
         }
         s
     }
+}
+
+/// Values from the inputs (an id, a code) can be any length: a report line holds at most
+/// `MAX_TEXT_CHARS` of one, with the count of the rest (`--format json` keeps them whole).
+const MAX_TEXT_CHARS: usize = 200;
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((i, _)) => format!("{}… ({} more characters)", &s[..i], s[i..].chars().count()).into(),
+        None => s.into(),
+    }
+}
+
+/// Characters a terminal acts on instead of showing: C0/C1 controls, bidirectional overrides.
+fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unsafe character written as `\u{…}`. Lines are rendered first, so the
+/// line breaks of the report itself stay.
+fn render_escaped(s: &str) -> String {
+    if !s.chars().any(is_unsafe) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if is_unsafe(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A shown source line: one character for one, so the caret stays under its column.
+fn shown_line(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if is_unsafe(c) || c == '\n' => '\u{fffd}',
+            c => c,
+        })
+        .collect()
 }
 
 fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
@@ -318,7 +400,7 @@ fn render_loc(s: &mut String, loc: &Loc, label: Option<&str>) {
     if loc.line > 0 {
         let n = loc.line.to_string();
         let pad = " ".repeat(n.len());
-        let (text, caret, width) = shown_window(&loc.line_text, loc.col, loc.width);
+        let (text, caret, width) = shown_window(&shown_line(&loc.line_text), loc.col, loc.width);
         let _ = writeln!(s, " {pad} |");
         let _ = writeln!(s, " {n} | {text}");
         let _ = writeln!(s, " {pad} | {}{}", " ".repeat(caret - 1), "^".repeat(width));

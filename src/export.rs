@@ -23,9 +23,6 @@ use std::sync::Arc;
 /// The files of one build: relative path → bytes, in path order.
 pub type Files = BTreeMap<String, Vec<u8>>;
 
-/// Characters that make a spreadsheet treat a cell as a formula (CSV injection).
-const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\n'];
-
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -126,20 +123,16 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Text for a CSV cell. Text that a spreadsheet would run as a formula gets a leading `'`,
-/// which spreadsheets show as plain text; numbers, dates and booleans are written as is.
-/// Performance: text cells are borrowed, not copied (most cells are text).
+/// Text for a CSV cell: text columns get the formula guard (`guard.rs`); numbers, dates
+/// and booleans are written as is. Performance: text cells are borrowed, not copied.
 fn csv_cell(ftype: FieldType, v: &Value) -> std::borrow::Cow<'_, str> {
-    let s = match v {
-        Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
-        Value::Null => std::borrow::Cow::Borrowed(""),
-        other => std::borrow::Cow::Owned(other.to_string()),
-    };
-    match ftype {
-        FieldType::String | FieldType::List if s.starts_with(FORMULA_STARTS) => {
-            std::borrow::Cow::Owned(format!("'{s}"))
+    match (ftype, v) {
+        (_, Value::Null) => std::borrow::Cow::Borrowed(""),
+        (FieldType::String | FieldType::List, Value::Str(s)) => crate::guard::guard(s),
+        (FieldType::String | FieldType::List, other) => {
+            std::borrow::Cow::Owned(crate::guard::guard(&other.to_string()).into_owned())
         }
-        _ => s,
+        (_, other) => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 

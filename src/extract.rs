@@ -76,6 +76,21 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
                 ),
         );
     }
+    // `a.TOML` would otherwise be skipped without a word (or read on one system and not on
+    // another): only the lowercase extension is an extraction file.
+    let (files, misnamed): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|p| p.extension().is_some_and(|x| x == "toml"));
+    for p in misnamed {
+        problems.push(
+            Problem::new(
+                Code::BadExtension,
+                "an extraction file's extension must be `.toml` in lowercase",
+            )
+            .at(Loc::file(p.display().to_string()))
+            .expected("rename the file to end in `.toml`"),
+        );
+    }
     let files: Vec<RawFile> = files
         .into_iter()
         .map(|p| read_file(raw_dir, &p, &mut problems))
@@ -139,7 +154,10 @@ fn read_dir(raw_dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
     let mut files: Vec<_> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -404,7 +422,8 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         ));
     }
     // The source id is the extraction file's name: one file per document, no ambiguity.
-    let stem = f.name.trim_end_matches(".toml");
+    // One `.toml` only: `a.toml.toml` is source `a.toml`, never a second source `a`.
+    let stem = f.name.strip_suffix(".toml").unwrap_or(&f.name);
     let source_record = out
         .records
         .iter()
@@ -491,7 +510,7 @@ fn raw_value(
             RawValue::Float(x.as_str().replace('_', "").parse().unwrap_or(f64::NAN))
         }
         DeValue::Boolean(b) => RawValue::Bool(*b),
-        DeValue::Datetime(d) => RawValue::Str(d.to_string()),
+        DeValue::Datetime(d) => RawValue::Datetime(d.to_string()),
         DeValue::Array(items) => {
             let mut list = vec![];
             for item in items.iter() {
@@ -692,13 +711,13 @@ fn parse_resolution(
     let (field, fpos) = get_str("field", problems)?;
     let (reason, _) = get_str("reason", problems)?;
     for (k, _) in t.iter() {
-        if !["table", "id", "field", "value", "reason"].contains(&k.get_ref().as_ref()) {
+        if !["table", "id", "field", "value", "merged", "reason"].contains(&k.get_ref().as_ref()) {
             problems.push((
                 Problem::new(
                     Code::UnknownField,
                     format!("unknown field `{}` in [[resolution]]", k.get_ref()),
                 )
-                .expected("table, id, field, value, reason"),
+                .expected("table, id, field, value (or merged), reason"),
                 Some(pos(fi, k.span())),
             ));
         }
@@ -743,25 +762,22 @@ fn parse_resolution(
         ));
         return None;
     };
-    let Some(v) = t.get("value") else {
-        problems.push((
-            Problem::new(
-                Code::Required,
-                "a [[resolution]] needs the `value` that is kept",
-            )
-            .record(&schema.tables[ti].name, &id)
-            .field(&field)
-            .expected("value = the value to keep, as one of the sources claims it"),
-            Some(here),
-        ));
-        return None;
+    let target = crate::resolution::Target {
+        file: fi,
+        table: ti,
+        id: &id,
+        field: field_idx,
+        raw_field: &field,
+        here,
     };
+    let (v, merged) = crate::resolution::kept_value(t, &target, schema, problems)?;
     let value = raw_value(fi, v, problems)?;
     Some(Resolution {
         table: ti,
         id,
         field: field_idx,
         value,
+        merged,
         reason,
         pos: pos(fi, v.span()),
     })

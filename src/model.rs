@@ -19,6 +19,8 @@ pub enum RawValue {
     Float(f64),
     Bool(bool),
     List(Vec<String>),
+    /// A bare TOML date or date-time (`date = 2019-09-07`), as written.
+    Datetime(String),
 }
 
 impl RawValue {
@@ -29,6 +31,7 @@ impl RawValue {
             RawValue::Float(_) => "a float",
             RawValue::Bool(_) => "a boolean",
             RawValue::List(_) => "an array",
+            RawValue::Datetime(_) => "a TOML date",
         }
     }
 }
@@ -132,7 +135,11 @@ pub struct Resolution<V> {
     pub table: usize,
     pub id: String,
     pub field: usize,
+    /// The value kept; with `merged`, the new wording of a free-text field.
     pub value: V,
+    /// True for `merged = "…"`: `value` is the annotator's own wording, which no source
+    /// claims, and every claim stays in provenance with kept = false.
+    pub merged: bool,
     pub reason: String,
     pub pos: Pos,
 }

@@ -112,8 +112,16 @@ const AMOUNT_EXPECTED: &str =
 /// `3,500`. Scaling is done in integers so `5.13 billion` is exactly 5130000000.
 pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
     let s = match raw {
+        RawValue::Int(i) if i.unsigned_abs() > crate::limits::MAX_EXACT as u64 => {
+            return Err(crate::limits::too_large(&i.to_string(), false));
+        }
         RawValue::Int(i) => return Ok(*i as f64),
-        RawValue::Float(f) if f.is_finite() => return Ok(*f),
+        RawValue::Float(f) if f.is_finite() && f.abs() <= crate::limits::MAX_EXACT => {
+            return Ok(*f);
+        }
+        RawValue::Float(f) if f.is_finite() => {
+            return Err(crate::limits::too_large(&f.to_string(), false));
+        }
         RawValue::Str(s) => s.trim(),
         other => {
             return Err((
@@ -168,13 +176,23 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
     let mantissa: i128 = format!("{digits}{frac}").parse().map_err(|_| bad())?;
     let shift = scale - frac.len() as i32;
     let value = if shift >= 0 {
-        (mantissa * 10i128.pow(shift as u32)) as f64
+        // Checked: a scaled amount that overflows must fail, never wrap around.
+        let scaled = 10i128
+            .checked_pow(shift as u32)
+            .and_then(|p| mantissa.checked_mul(p));
+        match scaled {
+            Some(v) if v.unsigned_abs() <= crate::limits::MAX_EXACT as u128 => v as f64,
+            _ => return Err(crate::limits::too_large(s, false)),
+        }
     } else {
         format!("{digits}.{frac}")
             .parse::<f64>()
             .map_err(|_| bad())?
             * 10f64.powi(scale)
     };
+    if value.abs() > crate::limits::MAX_EXACT {
+        return Err(crate::limits::too_large(s, false));
+    }
     Ok(if neg { -value } else { value })
 }
 
@@ -187,10 +205,22 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
             what.to_string(),
         )
     };
+    // A bare TOML date is a date only in a date column; anywhere else it is a wrong type.
+    let as_text;
+    let raw = match raw {
+        RawValue::Datetime(d)
+            if field.kind == Kind::PartialDate || field.ftype == FieldType::Date =>
+        {
+            as_text = RawValue::Str(d.clone());
+            &as_text
+        }
+        other => other,
+    };
     let v = match (field.ftype, field.kind, raw) {
         (_, Kind::PartialDate, RawValue::Str(s)) => Value::PDate(parse_partial_date(s)?),
         (_, Kind::PartialDate, _) => return Err(wrong("a date string such as \"2019-09\"")),
-        (FieldType::Number, _, r) => Value::Num(parse_amount(r)?),
+        // `-0` is published as 0: a sign on zero means nothing and confuses readers.
+        (FieldType::Number, _, r) => Value::Num(parse_amount(r)? + 0.0),
         (FieldType::Integer, _, RawValue::Int(i)) => Value::Int(*i),
         (FieldType::Integer, _, RawValue::Float(f)) => {
             return Err((
@@ -218,6 +248,9 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.clone()),
         (FieldType::String, _, _) => return Err(wrong("a string")),
     };
+    if let Some(f) = crate::limits::number(field.ftype, &v) {
+        return Err(f);
+    }
     // A value of the wrong shape is reported by validate's pattern check, not also here.
     if let (Some(vocab), Value::Str(s)) = (&field.vocabulary, &v)
         && field.pattern.as_ref().is_none_or(|p| p.is_match(s))
@@ -299,6 +332,7 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
                     id: r.id.clone(),
                     field: r.field,
                     value,
+                    merged: r.merged,
                     reason: r.reason.clone(),
                     pos: r.pos,
                 }),

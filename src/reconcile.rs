@@ -60,10 +60,7 @@ pub fn run(
     // Every (table, id) that some file defines, for the unused-resolution check (hash-based).
     let defined: std::collections::HashSet<(usize, &str)> = keys.iter().copied().collect();
 
-    let mut res_index: HashMap<(usize, &str, usize), (&Resolution<Value>, bool)> = HashMap::new();
-    for r in resolutions {
-        res_index.insert((r.table, r.id.as_str(), r.field), (r, false));
-    }
+    let mut res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
 
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
@@ -109,6 +106,7 @@ pub fn run(
                 *r
             });
             if let Some(r) = resolution
+                && !r.merged
                 && !claims.iter().any(|c| c.value == &r.value)
             {
                 let claimed: Vec<String> = claims
@@ -127,7 +125,11 @@ pub fn run(
                 );
                 resolution = None;
             }
+            // A resolution on free text or a list chooses its value outright (a `merged`
+            // wording, or one source's claim); on structured values it settles a conflict.
+            let chosen = resolution.filter(|r| r.merged || f.merge != Merge::Strict);
             let kept: Option<Value> = match f.merge {
+                _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
                 Merge::First => Some(claims[0].value.clone()),
                 Merge::Union => Some(Value::List(union(claims.iter().filter_map(
                     |c| match c.value {
@@ -165,14 +167,12 @@ pub fn run(
             };
             for c in &claims {
                 let is_kept = match (&kept, f.merge) {
-                    (_, Merge::Union) => true,
+                    _ if resolution.is_some_and(|r| r.merged) => false,
+                    (_, Merge::Union) if resolution.is_none() => true,
                     (Some(k), _) => c.value == k,
                     (None, _) => false,
                 };
-                let reason = match resolution {
-                    Some(r) if is_kept && f.merge == Merge::Strict => Value::Str(r.reason.clone()),
-                    _ => Value::Null,
-                };
+                let reason = crate::resolution::note(resolution, is_kept);
                 if let Some(pb) = &prov {
                     group_prov.push((
                         f.name.as_str(),
@@ -192,6 +192,18 @@ pub fn run(
                         ),
                     ));
                 }
+            }
+            // A union of lists can outgrow a cell that each source's list fits.
+            if let Some(Value::List(l)) = &kept
+                && let Some((code, msg, expected)) = crate::limits::list(l)
+            {
+                problems.push(
+                    Problem::new(code, format!("the merged list: {msg}"))
+                        .at(ex.loc(claims[0].pos))
+                        .record(&t.name, key.1)
+                        .field(f.raw.as_deref().unwrap())
+                        .expected(expected),
+                );
             }
             row[fi] = kept.unwrap_or(Value::Null);
         }

@@ -4,6 +4,7 @@
 //! stripped from the published datapackage.json.
 
 use crate::diagnostic::{Code, Loc, Problem};
+use crate::json_pos::{Seg, key};
 use regex::Regex;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -181,19 +182,32 @@ impl Schema {
         };
         if !is_semver(&version) {
             problems.push(
-                Problem::new(Code::Schema, format!("schema/VERSION is `{version}`"))
-                    .at(Loc::file(dir.join("VERSION").display().to_string()))
-                    .expected("a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0"),
+                Problem::new(
+                    Code::Schema,
+                    format!("schema/VERSION is `{}`", shorten(&version)),
+                )
+                .at(Loc::file(dir.join("VERSION").display().to_string()))
+                .expected("a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0"),
             );
         }
         let vocabularies = match read("vocabularies.json", &mut files)
-            .and_then(|t| parse_json(dir, "vocabularies.json", &t))
+            .and_then(|t| parse_json(dir, "vocabularies.json", &t).map(|j| (t, j)))
         {
-            Ok(j) => parse_vocabularies(&j).map_err(|m| {
-                vec![Problem::new(Code::Schema, m).at(Loc::file(
-                    dir.join("vocabularies.json").display().to_string(),
-                ))]
-            })?,
+            Ok((text, j)) => {
+                let path = dir.join("vocabularies.json").display().to_string();
+                let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
+                if let Some((segs, k)) = crate::json_pos::duplicate_key(&text) {
+                    return Err(vec![
+                        Problem::new(
+                            Code::SchemaDuplicate,
+                            format!("the key `{k}` is given twice in one object"),
+                        )
+                        .at(at(&segs)),
+                    ]);
+                }
+                parse_vocabularies(&j)
+                    .map_err(|(m, segs)| vec![Problem::new(Code::Schema, m).at(at(&segs))])?
+            }
             Err(p) => return Err(vec![p]),
         };
         let mut names: Vec<String> = match std::fs::read_dir(dir.join("tables")) {
@@ -220,18 +234,48 @@ impl Schema {
             }
         }
         let mut tables = vec![];
+        let mut sources = vec![];
         for name in names {
             let rel = format!("tables/{name}");
-            let parsed = read(&rel, &mut files).and_then(|t| parse_json(dir, &rel, &t));
-            match parsed.and_then(|j| {
-                parse_table(&j, &vocabularies).map_err(|m| {
-                    Problem::new(Code::Schema, m)
-                        .at(Loc::file(dir.join(&rel).display().to_string()))
-                })
-            }) {
-                Ok(t) => tables.push(t),
-                Err(p) => problems.push(p),
+            let path = dir.join(&rel).display().to_string();
+            let parsed =
+                read(&rel, &mut files).and_then(|t| parse_json(dir, &rel, &t).map(|j| (t, j)));
+            let (text, j) = match parsed {
+                Ok(x) => x,
+                Err(p) => {
+                    problems.push(p);
+                    continue;
+                }
+            };
+            let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
+            let shape = crate::schema_check::table(&j, &text);
+            let result = if shape.is_empty() {
+                parse_table(&j, &vocabularies).map_err(|(m, segs)| vec![(Code::Schema, m, segs)])
+            } else {
+                Err(shape)
+            };
+            match result {
+                Ok(t) => {
+                    tables.push(t);
+                    sources.push((path, text));
+                }
+                Err(fails) => problems.extend(
+                    fails
+                        .into_iter()
+                        .map(|(code, m, segs)| Problem::new(code, m).at(at(&segs))),
+                ),
             }
+        }
+        if problems.is_empty() {
+            let loaded: Vec<crate::schema_check::Loaded> = tables
+                .iter()
+                .zip(&sources)
+                .map(|(table, (path, text))| crate::schema_check::Loaded { table, path, text })
+                .collect();
+            problems.extend(crate::schema_check::tables(
+                &loaded,
+                &dir.join("tables").display().to_string(),
+            ));
         }
         if problems.is_empty() {
             Ok(Schema {
@@ -253,18 +297,21 @@ pub fn is_semver(v: &str) -> bool {
             !p.is_empty()
                 && p.chars().all(|c| c.is_ascii_digit())
                 && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u64>().is_ok()
         })
 }
 
 fn parse_json(dir: &Path, rel: &str, text: &str) -> Result<Json, Problem> {
     serde_json::from_str(text).map_err(|e| {
         let path = dir.join(rel).display().to_string();
-        let offset = text
-            .lines()
+        // serde_json counts lines by `\n` and columns in bytes: CRLF and non-ASCII text must
+        // not shift the reported position (or cut a character in two).
+        let line_start: usize = text
+            .split_inclusive('\n')
             .take(e.line().saturating_sub(1))
-            .map(|l| l.len() + 1)
-            .sum::<usize>()
-            + e.column().saturating_sub(1);
+            .map(str::len)
+            .sum();
+        let offset = line_start + e.column().saturating_sub(1);
         Problem::new(Code::Schema, format!("invalid JSON: {e}")).at(Loc::at(
             &path,
             text,
@@ -273,19 +320,36 @@ fn parse_json(dir: &Path, rel: &str, text: &str) -> Result<Json, Problem> {
     })
 }
 
-fn parse_vocabularies(j: &Json) -> Result<BTreeMap<String, Vocabulary>, String> {
-    let obj = j
-        .as_object()
-        .ok_or("vocabularies.json must be an object of vocabularies")?;
+/// A value from the inputs, cut to a length that fits a message.
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}… ({} bytes)", &s[..i], s.len()),
+        None => s.to_string(),
+    }
+}
+
+fn parse_vocabularies(j: &Json) -> Result<BTreeMap<String, Vocabulary>, Fail> {
+    let obj = j.as_object().ok_or((
+        "vocabularies.json must be an object of vocabularies".to_string(),
+        vec![],
+    ))?;
     obj.iter()
         .map(|(name, v)| {
-            let values = v["values"]
-                .as_object()
-                .ok_or(format!("vocabulary `{name}` needs an object `values`"))?;
+            let at = |k: &str| vec![key(name), key(k)];
+            let values = v["values"].as_object().ok_or((
+                format!("vocabulary `{name}` needs an object `values`"),
+                at("values"),
+            ))?;
             let values = values
                 .iter()
-                .map(|(k, d)| (k.clone(), d.as_str().unwrap_or_default().to_string()))
-                .collect();
+                .map(|(k, d)| match d.as_str() {
+                    Some(label) if !k.is_empty() => Ok((k.clone(), label.to_string())),
+                    _ => Err((
+                        format!("vocabulary `{name}`: value `{k}` needs a non-empty code and a text label"),
+                        vec![key(name), key("values"), key(k)],
+                    )),
+                })
+                .collect::<Result<_, _>>()?;
             Ok((
                 name.clone(),
                 Vocabulary {
@@ -297,13 +361,13 @@ fn parse_vocabularies(j: &Json) -> Result<BTreeMap<String, Vocabulary>, String> 
         .collect()
 }
 
-fn parse_table(
-    j: &Json,
-    vocabularies: &BTreeMap<String, Vocabulary>,
-) -> Result<TableSchema, String> {
+/// A schema mistake and where it is in its file.
+type Fail = (String, Vec<Seg>);
+
+fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<TableSchema, Fail> {
     let name = j["name"]
         .as_str()
-        .ok_or("table schema needs a `name`")?
+        .ok_or(("table schema needs a `name`".to_string(), vec![]))?
         .to_string();
     let primary_key: Vec<String> = match &j["primaryKey"] {
         Json::String(s) => vec![s.clone()],
@@ -311,27 +375,49 @@ fn parse_table(
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
             .collect(),
-        _ => return Err(format!("table `{name}` needs a `primaryKey`")),
+        _ => {
+            return Err((
+                format!("table `{name}` needs a `primaryKey`"),
+                vec![key("primaryKey")],
+            ));
+        }
     };
-    let fields = j["fields"]
-        .as_array()
-        .ok_or(format!("table `{name}` needs `fields`"))?;
+    if primary_key.is_empty() {
+        return Err((
+            format!("table `{name}` needs a `primaryKey`"),
+            vec![key("primaryKey")],
+        ));
+    }
+    let fields = j["fields"].as_array().ok_or((
+        format!("table `{name}` needs `fields`"),
+        vec![key("fields")],
+    ))?;
     let fields = fields
         .iter()
-        .map(|f| parse_field(f, &name, vocabularies))
+        .enumerate()
+        .map(|(i, f)| {
+            parse_field(f, &name, vocabularies)
+                .map_err(|(m, k)| (m, vec![key("fields"), Seg::Index(i), key(k)]))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     for k in &primary_key {
         if !fields.iter().any(|f| &f.name == k) {
-            return Err(format!("table `{name}`: primaryKey `{k}` is not a field"));
+            return Err((
+                format!("table `{name}`: primaryKey `{k}` is not a field"),
+                vec![key("primaryKey")],
+            ));
         }
     }
-    for f in &fields {
+    for (i, f) in fields.iter().enumerate() {
         if let Some(Derive::DatePart { from, .. } | Derive::Ascii { from }) = &f.derive
             && !fields.iter().any(|g| &g.name == from)
         {
-            return Err(format!(
-                "table `{name}`: field `{}` derives from unknown field `{from}`",
-                f.name
+            return Err((
+                format!(
+                    "table `{name}`: field `{}` derives from unknown field `{from}`",
+                    f.name
+                ),
+                vec![key("fields"), Seg::Index(i), key("x-derive")],
             ));
         }
     }
@@ -344,14 +430,15 @@ fn parse_table(
     })
 }
 
+/// One field; a mistake names the property it is in.
 fn parse_field(
     f: &Json,
     table: &str,
     vocabularies: &BTreeMap<String, Vocabulary>,
-) -> Result<Field, String> {
+) -> Result<Field, (String, &'static str)> {
     let name = f["name"]
         .as_str()
-        .ok_or(format!("table `{table}`: a field has no `name`"))?
+        .ok_or((format!("table `{table}`: a field has no `name`"), "name"))?
         .to_string();
     let ctx = |m: &str| format!("table `{table}`, field `{name}`: {m}");
     let ftype = match f["type"].as_str() {
@@ -362,23 +449,27 @@ fn parse_field(
         Some("date") => FieldType::Date,
         Some("list") => FieldType::List,
         other => {
-            return Err(ctx(&format!(
-                "unsupported type {other:?}; expected string, integer, number, boolean, date or list"
-            )));
+            return Err((
+                ctx(&format!(
+                    "unsupported type {other:?}; expected string, integer, number, boolean, date or list"
+                )),
+                "type",
+            ));
         }
     };
     let c = &f["constraints"];
     let pattern = match c["pattern"].as_str() {
-        Some(p) => {
-            Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| ctx(&format!("bad pattern: {e}")))?)
-        }
+        Some(p) => Some(
+            Regex::new(&format!("^(?:{p})$"))
+                .map_err(|e| (ctx(&format!("bad pattern: {e}")), "constraints"))?,
+        ),
         None => None,
     };
     let vocabulary = f["x-vocabulary"].as_str().map(String::from);
     if let Some(v) = &vocabulary
         && !vocabularies.contains_key(v)
     {
-        return Err(ctx(&format!("unknown vocabulary `{v}`")));
+        return Err((ctx(&format!("unknown vocabulary `{v}`")), "x-vocabulary"));
     }
     let derive = match &f["x-derive"] {
         Json::Null => None,
@@ -407,7 +498,7 @@ fn parse_field(
                 (Some(p), _) if crate::meaning::DERIVE_PARTS.contains(&p) => {
                     Derive::Meaning(p.to_string())
                 }
-                (p, _) => return Err(ctx(&format!("unknown x-derive {p:?}"))),
+                (p, _) => return Err((ctx(&format!("unknown x-derive {p:?}")), "x-derive")),
             })
         }
     };
@@ -416,16 +507,19 @@ fn parse_field(
         Some("first") => Merge::First,
         Some("union") => Merge::Union,
         Some(m) => {
-            return Err(ctx(&format!(
-                "unknown x-merge `{m}`; expected strict, first or union"
-            )));
+            return Err((
+                ctx(&format!(
+                    "unknown x-merge `{m}`; expected strict, first or union"
+                )),
+                "x-merge",
+            ));
         }
     };
     let kind = match f["x-kind"].as_str() {
         None => Kind::Plain,
         Some("partial_date") => Kind::PartialDate,
         Some("amount") => Kind::Amount,
-        Some(k) => return Err(ctx(&format!("unknown x-kind `{k}`"))),
+        Some(k) => return Err((ctx(&format!("unknown x-kind `{k}`")), "x-kind")),
     };
     let default = match &f["x-default"] {
         Json::Null => None,

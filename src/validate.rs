@@ -53,6 +53,7 @@ pub fn run(
                 .expected("one entry per id in a file; merge the two entries"),
             );
         }
+        problems.extend(crate::limits::record(ex, t, r));
         if let Some(p) = &id_field.pattern
             && !p.is_match(&r.id)
         {
@@ -147,6 +148,17 @@ pub fn run(
                         range,
                     ));
                 }
+            }
+            // A year read as a number (a source's publication year) is a date too.
+            if let Value::Int(y) = v
+                && f.name == "year"
+                && *y > i64::from(today.year())
+            {
+                problems.push(at(
+                    Code::FutureDate,
+                    format!("year {y} is in the future"),
+                    format!("a year up to {}", today.year()),
+                ));
             }
             if let Value::PDate(d) = v
                 && d.start > today

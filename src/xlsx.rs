@@ -1,9 +1,10 @@
 //! `output/pillars.xlsx`: every table as one worksheet, for spreadsheet users who want a
 //! workbook rather than CSV files. Header row frozen and bold; dates are date cells
 //! (`yyyy-mm-dd`), integers and amounts are number cells, booleans are boolean cells, lists are
-//! text joined with `;`. Text is always written as a text cell, so nothing is ever evaluated as
-//! a formula and no `'` prefix is needed (unlike the CSV). Column widths fit the longest cell,
-//! capped so that long descriptions do not make a sheet unreadable.
+//! text joined with `;`. Text is always written as a text cell, so nothing is evaluated as a
+//! formula here; it still gets the formula guard of the CSV (`guard.rs`), so that a sheet
+//! saved as CSV or pasted elsewhere stays safe, and one rule undoes both. Column widths fit
+//! the longest cell, capped so that long descriptions do not make a sheet unreadable.
 //!
 //! Dates before 1900, which Excel cannot represent, are written as `YYYY-MM-DD` text.
 //!
@@ -99,7 +100,7 @@ fn sheet(
                 _ if text => {
                     let s = v.to_string();
                     if !s.is_empty() {
-                        ws.write_string(r, col, &s)?;
+                        ws.write_string(r, col, crate::guard::guard(&s))?;
                     }
                     s.chars().count()
                 }

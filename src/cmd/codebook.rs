@@ -179,9 +179,14 @@ fn methodology(schema: &Schema, ds: &Dataset) -> Result<(String, String), Proble
     Ok((text, fresh))
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell. `<` and `>` become entities so that no text from
+/// the data (a source title) can write an HTML comment such as the README's markers.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
 }
 
 fn type_name(f: &Field) -> String {

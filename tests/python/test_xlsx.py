@@ -1,14 +1,15 @@
 """output/pillars.xlsx, read back with openpyxl: one sheet per table with the CSV's rows, the
 header row frozen, dates as date cells, numbers as number cells, text as text (never a
-formula), and column widths that fit the cells."""
+formula, with the CSV's formula guard), and column widths that fit the cells."""
 
+import csv
 import datetime as dt
 
 import openpyxl
 import pytest
 
-from conftest import OUTPUT, TABLES, fields
-from test_parquet import csv_rows
+from conftest import OUTPUT, TABLES, build_fixture, fields
+from test_parquet import csv_rows, unguard
 
 
 @pytest.fixture(scope="module")
@@ -110,9 +111,9 @@ def test_sheet_matches_the_csv(workbook, mini_workbook, mini_output, which, tabl
             elif f["type"] == "boolean":
                 assert c.data_type == "b" and c.value is v, where
             elif f["type"] == "list":
-                assert c.data_type == "s" and c.value == ";".join(v), where
+                assert c.data_type == "s" and unguard(c.value) == ";".join(v), where
             else:
-                assert c.data_type == "s" and c.value == v, where
+                assert c.data_type == "s" and unguard(c.value) == v, where
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -143,4 +144,44 @@ def test_text_that_looks_like_numbers_stays_text(mini_workbook):
     assert any(c.value == "057" and c.data_type == "s" for c in cameo)
     col = [c.value for c in ws[1]].index("title")
     titles = [r[col].value for r in ws.iter_rows(min_row=2)]
-    assert '=HYPERLINK("http://example.invalid","click")' in titles, "exact text, no guard"
+    # The workbook has the CSV's formula guard: one `'`, which `unguard` removes exactly.
+    assert '\'=HYPERLINK("http://example.invalid","click")' in titles, "guarded"
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_text_cells_have_the_same_formula_guard_as_the_csv(mini_workbook, mini_output, table):
+    """One rule in both formats (docs/CSV.md): every text cell of the workbook is exactly the
+    CSV's cell, `'` included."""
+    with open(mini_output / "csv" / f"{table}.csv", encoding="utf-8-sig", newline="") as f:
+        want = list(csv.reader(f))[1:]
+    rows = list(mini_workbook[table].iter_rows(min_row=2))
+    assert len(rows) == len(want)
+    for cells, exp in zip(rows, want):
+        for f, c, v in zip(fields(table), cells, exp):
+            if f["type"] in ("string", "list"):
+                assert (c.value or "") == v, f"{table}!{c.coordinate}: {c.value!r} != {v!r}"
+
+
+@pytest.fixture(scope="module")
+def limits_output(tmp_path_factory):
+    return build_fixture(tmp_path_factory.mktemp("limits"), "limits")
+
+
+def test_records_at_the_limits_in_the_workbook(limits_output):
+    """Excel's 32,767-character cell, 2^53 and -0 (tests/fixtures/limits): the workbook
+    holds them exactly (tests/limits.rs checks the CSV and Parquet)."""
+    wb = openpyxl.load_workbook(limits_output / "pillars.xlsx")
+    cell = lambda sheet, row, name: wb[sheet].cell(
+        row, [c.value for c in wb[sheet][1]].index(name) + 1
+    ).value
+    assert len(cell("actors", 2, "aliases")) == 32_767
+    title = cell("events", 2, "title")
+    assert len(title) == 32_767 and unguard(title) == "=" + "x" * 32_765
+    assert cell("events", 2, "description").startswith("Tab\there,\nnew line; ")
+    deals = {cell("deals", r, "deal_id"): r for r in (2, 3)}
+    assert cell("deals", deals["d-big"], "quantity_ordered") == 2**53
+    assert cell("deals", deals["d-big"], "amount") == 2**53
+    zero = cell("deals", deals["d-zero"], "amount")
+    assert zero == 0 and str(zero) in ("0", "0.0"), zero
+    with open(limits_output / "csv" / "deals.csv", encoding="utf-8-sig") as f:
+        assert ",-0," not in f.read()
