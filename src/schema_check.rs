@@ -17,8 +17,11 @@ pub const MAX_TABLE_NAME: usize = 27;
 /// Excel's column limit (16,384), which bounds every table.
 pub const MAX_COLUMNS: usize = 16_384;
 
-const TABLE_KEYS: [&str; 1] = ["x-raw-table"];
-const FIELD_KEYS: [&str; 8] = [
+/// Table properties: `x-relations` and `x-duplicates` are read by src/meaning/ (links, the
+/// duplicate check); `x-aggregate` (a field's) by src/meaning/aggregates.rs.
+const TABLE_KEYS: [&str; 3] = ["x-raw-table", "x-relations", "x-duplicates"];
+const FIELD_KEYS: [&str; 9] = [
+    "x-aggregate",
     "x-raw",
     "x-vocabulary",
     "x-derive",
@@ -370,7 +373,8 @@ fn filled(t: &TableSchema, f: &crate::schema::Field) -> bool {
     f.raw.is_some()
         || f.default.is_some()
         || match &f.derive {
-            Some(Derive::SourceIds | Derive::SchemaVersion) => true,
+            // Computed after reconcile for every row (src/meaning/).
+            Some(Derive::SourceIds | Derive::SchemaVersion | Derive::Meaning(_)) => true,
             Some(Derive::DatePart { from, .. } | Derive::Ascii { from }) => {
                 // One level: dates and names are read from raw/ (no chains, so no cycles).
                 t.field(from)
@@ -399,7 +403,8 @@ fn type_mismatch(f: &crate::schema::Field) -> Option<(&'static str, &'static str
         }) => Some(T::String),
         Some(Derive::Ascii { .. } | Derive::SchemaVersion) => Some(T::String),
         Some(Derive::SourceIds) => Some(T::List),
-        None => None,
+        // Each computed part has its own type (src/meaning/); checked there.
+        Some(Derive::Meaning(_)) | None => None,
     };
     if derived.is_some_and(|t| t != f.ftype) {
         return Some(("its `x-derive` gives another type", "x-derive"));
