@@ -585,7 +585,7 @@ mod tests {
                 .as_path(),
         )
         .unwrap();
-        assert_eq!(s.tables.len(), 8);
+        assert_eq!(s.tables.len(), 9);
         let deals = s.table("deals").unwrap();
         assert_eq!(deals.raw_field("amount").unwrap().kind, Kind::Amount);
         assert_eq!(deals.id_field().name, "deal_id");

@@ -326,7 +326,7 @@ fn run_case(case: &str) {
     let wd = Workdir::fixture(&format!("bad-{case}"), "mini");
     wd.ok(&["build"]);
     let before = wd.snapshot("output");
-    assert_eq!(before.len(), 19, "the good build wrote output/");
+    assert_eq!(before.len(), 21, "the good build wrote output/");
 
     std::fs::remove_dir_all(wd.path("raw")).unwrap();
     if dir.join("raw").is_dir() {

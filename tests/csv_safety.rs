@@ -107,7 +107,9 @@ fn the_guard_covers_whitespace_full_width_dde_and_quotes_and_round_trips() {
     );
     for (i, (title, _)) in cases.iter().enumerate() {
         raw.push_str(&format!(
-            "\n[[event]]\nid = \"e-{i:02}\"\ndate = \"2020\"\npartner = \"CN\"\nevent_type = \"agreement\"\ntitle = {}\nlocator = {}\n",
+            // One year each: look-alike titles in one year would be probable duplicates.
+            "\n[[event]]\nid = \"e-{i:02}\"\ndate = \"{}\"\npartner = \"CN\"\nevent_type = \"agreement\"\ncameo = \"057\"\ntitle = {}\nlocator = {}\n",
+            2000 + i,
             toml_string(title),
             toml_string(&format!("@{i}"))
         ));

@@ -78,6 +78,8 @@ exchange_rates: no changes
 indicators: 0 added, 1 removed, 0 changed
   - cn-imports-2024
 
+links: no changes
+
 provenance: 5 added, 6 removed, 2 changed
   + events/new-event-2020/cameo/alpha
   + events/new-event-2020/date/alpha
@@ -101,7 +103,7 @@ visits: 0 added, 0 removed, 1 changed
   ~ xi-visit-2016
       location: "Belgrade" → "Novi Sad"
 
-total: 6 added, 7 removed, 4 changed; 5 of 8 tables differ
+total: 6 added, 7 removed, 4 changed; 5 of 9 tables differ
 "#
     )
     .replace(
@@ -244,11 +246,11 @@ fn identical_outputs_report_no_changes_and_exit_zero() {
     let out = stdout(&wd, &["diff", "a", "b"]);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": no changes")).count(),
-        8,
+        9,
         "{out}"
     );
     assert!(
-        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 8 tables differ\n"),
+        out.ends_with("\ntotal: 0 added, 0 removed, 0 changed; 0 of 9 tables differ\n"),
         "{out}"
     );
 }

@@ -365,7 +365,10 @@ fn real_dataset_codes_and_conversions() {
     common::copy_dir(&std::path::Path::new(ROOT).join("raw"), &wd.path("raw"));
     wd.ok(&["build"]);
     let events = rows(&wd, "events", "event_id");
-    assert_eq!(events.len(), 137);
+    assert!(
+        events.len() >= 137,
+        "the real data has every event of the first reading"
+    );
     for (id, e) in &events {
         assert!(
             !e["cameo"].is_empty() && !e["cameo_label"].is_empty(),

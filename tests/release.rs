@@ -96,7 +96,7 @@ fn release_cuts_numbered_versions_with_changelog_and_citation() {
     // Add a record; the next release diffs against the first one's output.
     std::fs::rename(wd.path("output"), wd.path("v1")).unwrap();
     let mut raw = wd.read_string("raw/beta.toml");
-    raw += "\n[[event]]\nid = \"new-event\"\ndate = \"2024\"\npartner = \"EU\"\nevent_type = \"statement\"\ntitle = \"A new statement\"\nlocator = \"para 9\"\n";
+    raw += "\n[[event]]\nid = \"new-event\"\ndate = \"2024\"\npartner = \"EU\"\nevent_type = \"statement\"\ncameo = \"010\"\ntitle = \"A new statement\"\nlocator = \"para 9\"\n";
     wd.write("raw/beta.toml", raw);
     wd.ok(&["build"]);
     assert!(

@@ -29,6 +29,7 @@ id = "e-one"
 date = "2020"
 partner = "CN"
 event_type = "other"
+cameo = "010"
 title = "Drones bought"
 actor_ids = ["x"]
 locator = "para 4"

@@ -116,8 +116,12 @@ fn charts_are_svg_with_text_alternatives() {
     let svg = wd.read_string("site/charts/events-by-partner.svg");
     assert!(svg.starts_with("<svg") && svg.contains("<title id=") && svg.contains("<desc"));
     assert!(index.contains("<img src=\"charts/events-by-partner.svg\" alt=\"Line chart"));
-    // No amount_usd column: deals are counted, and the page says why.
-    assert!(index.contains("mixed currencies"), "{index}");
+    // Deals are summed in one currency (amount_usd), counted in aggregates only.
+    assert!(
+        index.contains("Sum of amount_usd of deals counted in aggregates"),
+        "{index}"
+    );
+    assert!(!index.contains("mixed currencies"), "{index}");
     assert!(wd.path("site/charts/deals-by-sector.svg").exists());
     assert!(wd.path("site/charts/indicator-imports-EUR.svg").exists());
 }

@@ -32,14 +32,16 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     })?;
     let readme =
         replace_block(&readme, &sources_block(&schema, &r.dataset)).map_err(|p| c.fail(vec![p]))?;
-    let (_, methodology) = methodology(&schema, &r.dataset).map_err(|p| c.fail(vec![p]))?;
+    let methodology = methodology(&schema, &r.dataset).map_err(|p| c.fail(vec![p]))?;
     ours(Path::new(CODEBOOK)).map_err(|p| c.fail(vec![p]))?;
-    let notes = output::write_files(&[
+    let mut files = vec![
         (Path::new(CODEBOOK), codebook.as_bytes()),
         (Path::new(README), readme.as_bytes()),
-        (Path::new(coverage::METHODOLOGY), methodology.as_bytes()),
-    ])
-    .map_err(|p| c.fail(vec![p]))?;
+    ];
+    if let Some((_, fresh)) = &methodology {
+        files.push((Path::new(coverage::METHODOLOGY), fresh.as_bytes()));
+    }
+    let notes = output::write_files(&files).map_err(|p| c.fail(vec![p]))?;
     c.notes(&notes);
     if !c.quiet {
         eprintln!(
@@ -86,7 +88,8 @@ pub fn stale(schema: &Schema, ds: &Dataset) -> Option<Vec<Problem>> {
         Err(p) => problems.push(p),
     }
     match methodology(schema, ds) {
-        Ok((text, fresh)) if text == fresh => {}
+        Ok(None) => {}
+        Ok(Some((text, fresh))) if text == fresh => {}
         Ok(_) => problems.push(
             Problem::new(
                 Code::OutputStale,
@@ -159,8 +162,13 @@ fn replace_between(
     Ok(format!("{}\n{block}{}", &text[..s], &text[e..]))
 }
 
-/// docs/METHODOLOGY.md with its coverage tables as the dataset gives them now.
-fn methodology(schema: &Schema, ds: &Dataset) -> Result<(String, String), Problem> {
+/// docs/METHODOLOGY.md as it is and with its coverage tables as the dataset gives them now;
+/// `None` where there is no such file (a checkout without the methodology, e.g. a test
+/// directory): the tables live in that hand-written document, so they are not invented.
+fn methodology(schema: &Schema, ds: &Dataset) -> Result<Option<(String, String)>, Problem> {
+    if std::fs::symlink_metadata(coverage::METHODOLOGY).is_err() {
+        return Ok(None);
+    }
     let text = read_text(coverage::METHODOLOGY).map_err(|e| {
         e.problem(
             Code::Io,
@@ -176,7 +184,7 @@ fn methodology(schema: &Schema, ds: &Dataset) -> Result<(String, String), Proble
         coverage::END,
         &block,
     )?;
-    Ok((text, fresh))
+    Ok(Some((text, fresh)))
 }
 
 /// Escapes text for a Markdown table cell. `<` and `>` become entities so that no text from

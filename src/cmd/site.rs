@@ -23,7 +23,8 @@ pub fn run(a: &SiteArgs) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let inputs = [c.raw.as_path(), c.schema.as_path(), c.out.as_path()];
     // The same rule as every writer: refuse a wrong --dir before the work (again under the lock).
-    let notes = output::check_target(&a.dir, site::GENERATOR, &inputs).map_err(|p| c.fail(vec![p]))?;
+    let notes =
+        output::check_target(&a.dir, site::GENERATOR, &inputs).map_err(|p| c.fail(vec![p]))?;
     c.notes(&notes);
     let r = pipeline::reconcile(&schema, &c.options()).map_err(|p| c.fail(p))?;
     let files = pipeline::export(&schema, &r, &c.options());
