@@ -14,8 +14,7 @@ mod common;
 use common::{ROOT, Workdir, copy_dir};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 /// One #[test] per case directory; `CASES` lists them for the completeness test.
 macro_rules! bad_cases {
@@ -195,27 +194,6 @@ fn load_expect(dir: &Path) -> Expect {
     }
 }
 
-/// Runs with a time limit, so a hang (e.g. reading a FIFO) fails the test instead of CI.
-fn run_timed(mut cmd: Command) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(120)) {
-        Ok(o) => o.unwrap(),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("pillars did not finish within 120 s (killed)");
-        }
-    }
-}
-
 /// Broken inputs that cannot (or should not) be committed, made in the work directory.
 /// The unreadable-input cases fail for root too (CI runs as root, where chmod 000 does not
 /// stop reads): a directory, a dangling symlink and a FIFO named *.toml.
@@ -344,7 +322,7 @@ fn run_case(case: &str) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     if exp.accepted {
-        let o = run_timed(wd.command(&args));
+        let o = common::run_timed(wd.command(&args), 120);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{case}: should build:\n{err}");
         let sources = wd.read_string("output/csv/sources.csv");
@@ -360,7 +338,7 @@ fn run_case(case: &str) {
     }
 
     // Text report.
-    let o = run_timed(wd.command(&args));
+    let o = common::run_timed(wd.command(&args), 120);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(1), "{case}: exit code\n{err}");
     let header = match (exp.line, exp.column) {
@@ -407,7 +385,7 @@ fn run_case(case: &str) {
     // JSON report: alone on stderr, parseable, with the same location.
     let mut json_args = args.clone();
     json_args.extend(["--format", "json"]);
-    let o = run_timed(wd.command(&json_args));
+    let o = common::run_timed(wd.command(&json_args), 120);
     assert_eq!(o.status.code(), Some(1), "{case}: exit code (json)");
     let j: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap_or_else(|e| {
         panic!(

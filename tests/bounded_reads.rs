@@ -4,31 +4,12 @@
 
 mod common;
 use common::Workdir;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-fn timed(mut cmd: Command) -> Output {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .map(Result::unwrap)
-        .unwrap_or_else(|_| {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("pillars did not finish within 60 s (killed)")
-        })
-}
 
 /// Runs, expects exit 1 and `code`; returns (stdout, stderr).
 fn refused(wd: &Workdir, args: &[&str], code: &str) -> (String, String) {
-    let o = timed(wd.command(args));
+    let o = common::run_timed(wd.command(args), 60);
     let (out, err) = (
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),

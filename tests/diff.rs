@@ -43,16 +43,6 @@ fn dataset_version(wd: &Workdir, dir: &str) -> String {
     dp["version"].as_str().unwrap().to_string()
 }
 
-fn stdout(wd: &Workdir, args: &[&str]) -> String {
-    let o = wd.run(args);
-    assert!(
-        o.status.success(),
-        "pillars {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
-
 #[test]
 fn text_report_lists_added_removed_and_changed_records() {
     let wd = two_builds("diff-text");
@@ -110,7 +100,7 @@ total: 6 added, 7 removed, 4 changed; 5 of 9 tables differ
         "1.0.0 (unchanged)",
         &format!("{} (unchanged)", schema_version()),
     );
-    assert_eq!(stdout(&wd, &["diff", "old", "new"]), expected);
+    assert_eq!(wd.stdout(&["diff", "old", "new"]), expected);
 }
 
 fn prov(table: &str, id: &str, field: &str, value: &str, locator: &str) -> Value {
@@ -136,7 +126,7 @@ fn json_report_has_keys_records_and_field_changes() {
     let wd = two_builds("diff-json");
     let (old, new) = (dataset_version(&wd, "old"), dataset_version(&wd, "new"));
     let got: Value =
-        serde_json::from_str(&stdout(&wd, &["diff", "old", "new", "--format", "json"])).unwrap();
+        serde_json::from_str(&wd.stdout(&["diff", "old", "new", "--format", "json"])).unwrap();
     let pk = ["table", "record_id", "field", "source_id"];
     let expected = json!({
         "old": { "path": "old", "schema_version": common::schema_version(), "dataset_version": old },
@@ -243,7 +233,7 @@ fn identical_outputs_report_no_changes_and_exit_zero() {
     let wd = Workdir::fixture("diff-same", "mini");
     wd.ok(&["build", "-q", "--out", "a"]);
     wd.ok(&["build", "-q", "--out", "b"]);
-    let out = stdout(&wd, &["diff", "a", "b"]);
+    let out = wd.stdout(&["diff", "a", "b"]);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(": no changes")).count(),
         9,

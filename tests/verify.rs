@@ -245,24 +245,14 @@ fn the_source_year_cannot_predate_what_the_document_accessed() {
 #[test]
 fn paragraphs_lists_and_prints_them() {
     let wd = workdir("paragraphs", GOOD);
-    let out = stdout(&wd, &["paragraphs", "sources/doc.txt"]);
+    let out = wd.stdout(&["paragraphs", "sources/doc.txt"]);
     assert!(
         out.starts_with("¶1 (line 1): Serbia and China\n¶2 (line 3): In 2016 HBIS"),
         "{out}"
     );
     assert_eq!(out.lines().count(), 6, "{out}");
-    let one = stdout(&wd, &["paragraphs", "sources/doc.txt", "6"]);
+    let one = wd.stdout(&["paragraphs", "sources/doc.txt", "6"]);
     assert_eq!(one, "¶6 (line 11)\nThe FK-3 air-defence system arrived.\n");
     let err = wd.fails(&["paragraphs", "sources/doc.txt", "7"]);
     assert!(err.contains("has 6 paragraphs, not ¶7"), "{err}");
-}
-
-fn stdout(wd: &Workdir, args: &[&str]) -> String {
-    let out = wd.run(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }

@@ -74,6 +74,18 @@ impl Workdir {
         self.command(args).output().unwrap()
     }
 
+    /// Runs and asserts success; returns stdout.
+    #[allow(dead_code)]
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "pillars {args:?} failed:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
     /// Runs and asserts success; returns stderr.
     pub fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
@@ -124,6 +136,30 @@ pub fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&p, &to.join(e.file_name()));
         } else {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Runs `cmd` with a time limit, so a hang (e.g. reading a FIFO) fails the test instead of
+/// blocking CI: the process is killed after `secs` seconds.
+#[allow(dead_code)]
+pub fn run_timed(mut cmd: Command, secs: u64) -> Output {
+    use std::process::Stdio;
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(o) => o.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("pillars did not finish within {secs} s (killed)");
         }
     }
 }
