@@ -24,11 +24,13 @@ struct Citing<'a> {
     year: Option<usize>,
 }
 
-fn partner_of(v: &Value) -> &str {
-    match v.as_str() {
-        Some(p) if PARTNERS[..4].contains(&p) => p,
-        _ => "other",
-    }
+fn partner_of(v: &Value) -> &'static str {
+    let p = v.as_str().unwrap_or_default();
+    PARTNERS[..4]
+        .iter()
+        .find(|x| **x == p)
+        .copied()
+        .unwrap_or("other")
 }
 
 fn sources_of(v: &Value) -> &[String] {
@@ -72,6 +74,23 @@ fn header(first: &str) -> Vec<String> {
         .collect()
 }
 
+/// Rows counted per (key, partner): `keys` gives the keys a row counts under.
+fn tally<'a>(
+    tables: impl Iterator<Item = &'a Citing<'a>>,
+    keys: impl Fn(&Citing, &[Value]) -> Vec<String>,
+) -> BTreeMap<String, BTreeMap<&'static str, usize>> {
+    let mut counts: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    for c in tables {
+        for row in &c.table.rows {
+            let partner = partner_of(&row[c.partner]);
+            for key in keys(c, row) {
+                *counts.entry(key).or_default().entry(partner).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
 /// Counts per (row key, partner) → one Markdown row per key, with a total.
 fn count_rows(counts: &BTreeMap<String, BTreeMap<&str, usize>>) -> Vec<Vec<String>> {
     counts
@@ -106,28 +125,14 @@ fn by_source(out: &mut String, tables: &[Citing]) {
         "**Rows by source and partner** ({}; a row citing two sources counts under both):\n",
         names.join(", ")
     );
-    let mut counts: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-    for c in tables {
-        for row in &c.table.rows {
-            for s in sources_of(&row[c.sources]) {
-                *counts
-                    .entry(format!("`{s}`"))
-                    .or_default()
-                    .entry(partner_of(&row[c.partner]))
-                    .or_default() += 1;
-            }
-        }
-    }
-    let mut rows = count_rows(&counts);
-    let mut all: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-    for c in tables {
-        for row in &c.table.rows {
-            *all.entry("**rows in the dataset**".into())
-                .or_default()
-                .entry(partner_of(&row[c.partner]))
-                .or_default() += 1;
-        }
-    }
+    let by_source = tally(tables.iter(), |c, row| {
+        sources_of(&row[c.sources])
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect()
+    });
+    let all = tally(tables.iter(), |_, _| vec!["**rows in the dataset**".into()]);
+    let mut rows = count_rows(&by_source);
     rows.extend(count_rows(&all));
     markdown(out, &header("source"), &rows);
 }
@@ -140,21 +145,14 @@ fn by_year(out: &mut String, tables: &[Citing]) {
         "**Rows by year and partner** ({}):\n",
         names.join(", ")
     );
-    let mut counts: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
-    for c in dated {
-        for row in &c.table.rows {
-            let key = match &row[c.year.expect("filtered on year")] {
-                Value::Int(y) if *y < 2000 => "1999 and before".to_string(),
-                Value::Int(y) => y.to_string(),
-                _ => "no year".to_string(),
-            };
-            *counts
-                .entry(key)
-                .or_default()
-                .entry(partner_of(&row[c.partner]))
-                .or_default() += 1;
-        }
-    }
+    let counts = tally(dated.into_iter(), |c, row| {
+        let year = &row[c.year.expect("filtered on year")];
+        vec![match year {
+            Value::Int(y) if *y < 2000 => "1999 and before".to_string(),
+            Value::Int(y) => y.to_string(),
+            _ => "no year".to_string(),
+        }]
+    });
     markdown(out, &header("year"), &count_rows(&counts));
 }
 
