@@ -65,6 +65,7 @@ bad_cases! {
     link_distinct_without_reason: "link-distinct-without-reason",
     link_missing_to: "link-missing-to",
     link_to_self: "link-to-self",
+    link_two_relations: "link-two-relations",
     link_unknown_relation: "link-unknown-relation",
     link_unknown_target: "link-unknown-target",
     link_wrong_tables: "link-wrong-tables",

@@ -295,40 +295,54 @@ fn endpoint(text: &str, schema: &Schema) -> Result<Node, String> {
     Ok((t.name.clone(), id.to_string()))
 }
 
-/// Two records declared distinct by one claim and related by another.
+/// One relation per pair of records: two claims (of one source or of two) that give a pair
+/// different relations — distinct by one and related by another, or related in two ways —
+/// are a conflict, like two values for one field.
 fn contradictions(ex: &Extraction, links: &[Link]) -> Vec<Problem> {
     let pair = |l: &Link| {
         let (a, b) = (l.from.clone(), l.to.clone());
         if a <= b { (a, b) } else { (b, a) }
     };
-    let related: HashMap<(Node, Node), &Link> = links
-        .iter()
-        .filter(|l| l.relation != "distinct_from")
-        .map(|l| (pair(l), l))
-        .collect();
-    links
-        .iter()
-        .filter(|l| l.relation == "distinct_from")
-        .filter_map(|d| {
-            let other = related.get(&pair(d))?;
-            Some(
-                Problem::new(
-                    Code::LinkConflict,
-                    format!(
-                        "{}:{} and {}:{} are declared distinct here but linked by `{}` elsewhere",
-                        d.from.0, d.from.1, d.to.0, d.to.1, other.relation
-                    ),
-                )
-                .at(ex.loc(d.claims[0].pos))
-                .record("links", &d.key())
-                .note(
-                    ex.loc(other.claims[0].pos),
-                    format!("`{}` claimed here", other.relation),
-                )
-                .expected("one relation for the pair: remove the claim that is wrong"),
+    let mut first: HashMap<(Node, Node), &Link> = HashMap::new();
+    let mut problems = vec![];
+    // `links` is sorted by (from, relation, to): the first relation seen for a pair is kept
+    // as the reference, so the report is stable.
+    for l in links {
+        let Some(other) = first.get(&pair(l)).copied() else {
+            first.insert(pair(l), l);
+            continue;
+        };
+        if other.relation == l.relation {
+            continue; // the same relation both ways: a cycle, reported by `cycles`
+        }
+        let (d, o) = if other.relation == "distinct_from" {
+            (other, l)
+        } else {
+            (l, other)
+        };
+        let what = if d.relation == "distinct_from" {
+            "declared distinct here".to_string()
+        } else {
+            format!("linked by `{}` here", d.relation)
+        };
+        problems.push(
+            Problem::new(
+                Code::LinkConflict,
+                format!(
+                    "{}:{} and {}:{} are {what} but linked by `{}` elsewhere",
+                    d.from.0, d.from.1, d.to.0, d.to.1, o.relation
+                ),
             )
-        })
-        .collect()
+            .at(ex.loc(d.claims[0].pos))
+            .record("links", &d.key())
+            .note(
+                ex.loc(o.claims[0].pos),
+                format!("`{}` claimed here", o.relation),
+            )
+            .expected("one relation for the pair: remove the claim that is wrong"),
+        );
+    }
+    problems
 }
 
 /// A cycle of links of one acyclic relation (a part_of b part_of a).
