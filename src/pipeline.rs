@@ -93,7 +93,6 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
     invalid.extend(source_ref::run(&ex, &norm.records, schema));
     invalid.extend(crate::meaning::validate(&ex, &norm.records, schema));
-    invalid.extend(crate::meaning::check(&ex, &norm.records, schema));
     stage_line(
         opts.quiet,
         "validate",

@@ -1,7 +1,7 @@
 //! Meaning, not only form (issue 10), checked like syntax:
 //! - typed links between records, the probable-duplicate check and the aggregation rules
-//!   ([`links`], [`duplicates`], [`aggregates`]): [`check`] after validate, [`apply`] after
-//!   reconcile;
+//!   ([`links`], [`duplicates`], [`aggregates`]): checked in [`validate`], applied by [`apply`]
+//!   after reconcile;
 //! - CAMEO codes that fit the kind of event, amounts in one currency, and inferred values
 //!   marked ([`cameo`], [`currency`], [`derived`]): [`validate`] at the validate stage, then,
 //!   after reconcile, [`enrich`] fills the columns whose schema field says
@@ -34,9 +34,12 @@ pub const DERIVE_PARTS: &[&str] = &[
 /// Files of schema/ read by these checks (loaded with the schema, so they are hashed with it).
 pub const SCHEMA_FILES: &[&str] = &[cameo::RULES_FILE, currency::META_FILE, currency::CSV_FILE];
 
-/// Validate-stage checks: the CAMEO rule table and every event's code, and the snapshot.
+/// Validate-stage checks: the computed columns' specs, the CAMEO rule table and every event's
+/// code, the rate snapshot, every link and every hand-set aggregation flag.
 pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
     let mut problems = check_specs(schema);
+    problems.extend(links::resolve(ex, records, schema).1);
+    problems.extend(aggregates::check(ex, records, schema));
     match cameo::Rules::load(schema) {
         Ok(rules) => problems.extend(rules.check(ex, records, schema)),
         Err(p) => problems.extend(p),
@@ -149,13 +152,6 @@ pub(crate) fn schema_problem(
         _ => Loc::file(path),
     };
     Problem::new(code, msg).at(loc)
-}
-
-/// After validate: every link and every hand-set aggregation flag.
-pub fn check(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> Vec<Problem> {
-    let (_, mut problems) = links::resolve(ex, records, schema);
-    problems.extend(aggregates::check(ex, records, schema));
-    problems
 }
 
 /// After reconcile: fills the links table (and its provenance rows) and `for_aggregates`,
