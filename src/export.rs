@@ -50,7 +50,11 @@ pub fn run(
         Csv(usize),
         Parquet(usize),
     }
-    let mut jobs: Vec<Job> = vec![Job::Workbook];
+    // The workbook only up to its size limit (`xlsx::MAX_WORKBOOK_ROWS`).
+    let mut jobs: Vec<Job> = vec![];
+    if crate::xlsx::skipped(ds).is_none() {
+        jobs.push(Job::Workbook);
+    }
     let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].rows.len()));
     jobs.extend(

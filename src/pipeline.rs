@@ -165,6 +165,9 @@ pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
     // The data's identity is its normalised content, not the bytes of raw/ (issue 12).
     let hash = crate::release::content_hash(dataset, schema);
     let version = r.releases.version_for(&hash);
+    if let (Some(why), false) = (crate::xlsx::skipped(dataset), opts.quiet) {
+        eprintln!("export     {why}");
+    }
     let files = export::run(
         dataset,
         schema,

@@ -18,9 +18,25 @@ use crate::xlsx_legend::{self, Extra};
 use chrono::Datelike;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-/// Data rows per worksheet: Excel's limit of 1,048,576 rows, less the header. A larger table
-/// continues on further sheets (`provenance`, `provenance_2`, …) instead of failing the build.
-const MAX_ROWS: usize = 1_048_575;
+/// The workbook is written only when all tables together, provenance included, hold at most
+/// this many rows. A workbook of hundreds of thousands of rows serves no spreadsheet user
+/// (the CSV and Parquet files do), and building one cost most of a large build's time and
+/// memory (issue 13). The real dataset holds about 6,000 rows; above the limit the export
+/// stage says that the workbook was skipped, and manifest.json does not list it.
+pub const MAX_WORKBOOK_ROWS: usize = 50_000;
+
+// Every sheet fits Excel's 1,048,576 rows (header included) because the whole workbook does.
+const _: () = assert!(MAX_WORKBOOK_ROWS < 1_048_576);
+
+/// Why the workbook of `ds` is not written, or None when it is.
+pub fn skipped(ds: &Dataset) -> Option<String> {
+    let rows: usize = ds.tables.iter().map(|t| t.rows.len()).sum();
+    (rows > MAX_WORKBOOK_ROWS).then(|| {
+        format!(
+            "workbook skipped: the tables hold {rows} rows, above the workbook's limit of {MAX_WORKBOOK_ROWS} (use the CSV or Parquet files)"
+        )
+    })
+}
 
 /// Widest column, in characters; longer cells wrap nowhere and are cut off on screen only.
 const MAX_WIDTH: usize = 60;
@@ -47,26 +63,14 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
     let lookup = xlsx_legend::Lookup::new(ds, schema);
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
-        let parts: Vec<&[Vec<Value>]> = if t.rows.is_empty() {
-            vec![&[]]
-        } else {
-            t.rows.chunks(MAX_ROWS).collect()
-        };
-        for (i, rows) in parts.into_iter().enumerate() {
-            let name = if i == 0 {
-                ts.name.clone()
-            } else {
-                format!("{}_{}", ts.name, i + 1)
-            };
-            let extras = xlsx_legend::extras(ts, schema);
-            sheet(
-                wb.add_worksheet(),
-                &name,
-                ts,
-                rows,
-                (extras.as_slice(), &lookup),
-            )?;
-        }
+        let extras = xlsx_legend::extras(ts, schema);
+        sheet(
+            wb.add_worksheet(),
+            &ts.name,
+            ts,
+            &t.rows,
+            (extras.as_slice(), &lookup),
+        )?;
     }
     wb.save_to_buffer()
 }
