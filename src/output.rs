@@ -15,6 +15,8 @@
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::export::Files;
+pub use crate::export::sink::DirSink;
+use crate::export::sink::Sink;
 use crate::fsio::{self, MAX_OUTPUT_FILE_BYTES};
 use crate::output_guard::{self, State};
 use std::collections::BTreeSet;
@@ -86,37 +88,49 @@ pub fn write_dir(
     inputs: &[&Path],
 ) -> Result<Vec<String>, Problem> {
     debug_assert!(files.contains_key("manifest.json"));
-    let (real, _lock, state, notes) = prepare(out, generator, inputs, true)?;
-    let tmp = sibling(&real, "tmp");
-    if let Err(e) = write_tree(&tmp, files) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(write_fail(
-            out,
-            format!("cannot write {}: {e}", tmp.display()),
-        ));
-    }
-    swap(out, &real, &tmp, state)?;
-    Ok(notes)
+    let write_all = |sink: &DirSink| {
+        for (rel, bytes) in files {
+            sink.file(rel, &mut |w| w.write_all(bytes))?;
+        }
+        Ok(())
+    };
+    write_dir_with(out, generator, inputs, write_all).map(|((), notes)| notes)
 }
 
-/// Writes every file under `tmp` (a new directory) and fsyncs files and directories.
-fn write_tree(tmp: &Path, files: &Files) -> std::io::Result<()> {
-    std::fs::create_dir(tmp)?;
-    let mut dirs: BTreeSet<PathBuf> = BTreeSet::from([tmp.to_path_buf()]);
-    for (rel, bytes) in files {
-        let path = tmp.join(rel);
-        let dir = path.parent().unwrap_or(tmp);
-        std::fs::create_dir_all(dir)?;
-        dirs.insert(dir.to_path_buf());
-        let mut f = File::create_new(&path)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    // Deepest first, so each directory's entry is durable before its parent's.
-    for d in dirs.iter().rev() {
-        sync_dir(d)?;
-    }
-    Ok(())
+/// Replaces the directory `out` with what `render` writes into a new directory through the
+/// sink (it must write a manifest.json naming `generator` and listing every other file).
+/// Returns what `render` returned and notes for stderr (leftovers removed).
+pub fn write_dir_with<T>(
+    out: &Path,
+    generator: &str,
+    inputs: &[&Path],
+    render: impl FnOnce(&DirSink) -> std::io::Result<T>,
+) -> Result<(T, Vec<String>), Problem> {
+    let (real, _lock, state, notes) = prepare(out, generator, inputs, true)?;
+    let tmp = sibling(&real, "tmp");
+    let written = std::fs::create_dir(&tmp).and_then(|()| {
+        let sink = DirSink::new(&tmp);
+        let result = render(&sink)?;
+        // Deepest first, so each directory's entry is durable before its parent's.
+        let mut dirs = sink.dirs();
+        dirs.sort();
+        for d in dirs.iter().rev() {
+            sync_dir(d)?;
+        }
+        Ok(result)
+    });
+    let result = match written {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(write_fail(
+                out,
+                format!("cannot write {}: {e}", tmp.display()),
+            ));
+        }
+    };
+    swap(out, &real, &tmp, state)?;
+    Ok((result, notes))
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {

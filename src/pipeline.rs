@@ -3,7 +3,8 @@
 //! that found them (later stages would only repeat them), and nothing is written.
 
 use crate::diagnostic::{self, Problem};
-use crate::export::{self, Files};
+use crate::export::sink::{MemorySink, Sink};
+use crate::export::{self, Files, Listing};
 use crate::extract::{self, Extraction};
 use crate::model::Value;
 use crate::normalise::Normalised;
@@ -148,18 +149,14 @@ pub fn normalised(
     Ok((ex, norm, problems))
 }
 
-/// All five stages, rendering the output files in memory.
-pub fn build(schema: &Schema, opts: &Options) -> Result<Files, Vec<Problem>> {
-    let r = reconcile(schema, opts)?;
-    let files = export(schema, &r, opts);
-    // Performance (issue 6): freeing millions of small allocations took ~15% of a large
-    // build; nothing needs them any more, so they are freed on another thread.
-    std::thread::spawn(move || drop(r));
-    Ok(files)
-}
-
-/// Stage 5: renders the output files of a reconciled dataset in memory.
-pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
+/// Stage 5: writes the output files of a reconciled dataset through `sink` (a build streams
+/// them into the new output directory; see `output::write_dir_with`).
+pub fn export_to(
+    schema: &Schema,
+    r: &Reconciled,
+    opts: &Options,
+    sink: &dyn Sink,
+) -> std::io::Result<Listing> {
     let t = Instant::now();
     let dataset = &r.dataset;
     // The data's identity is its normalised content, not the bytes of raw/ (issue 12).
@@ -168,27 +165,29 @@ pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
     if let (Some(why), false) = (crate::xlsx::skipped(dataset), opts.quiet) {
         eprintln!("export     {why}");
     }
-    let files = export::run(
-        dataset,
-        schema,
-        &hash,
-        &version,
-        &sources_metadata(dataset, schema),
-    );
-    let bytes: usize = files.values().map(Vec::len).sum();
+    let sources = sources_metadata(dataset, schema);
+    let listing = export::run(dataset, schema, (&hash, &version), &sources, sink)?;
+    let bytes: u64 = listing.values().map(|w| w.bytes).sum();
     stage_line(
         opts.quiet,
         "export",
         format!(
             "{} tables → {} files, {} bytes",
             dataset.tables.len(),
-            files.len(),
+            listing.len(),
             bytes
         ),
         0,
         t,
     );
-    files
+    Ok(listing)
+}
+
+/// Stage 5 in memory, for commands that compare or reuse the files (check, site, release).
+pub fn export(schema: &Schema, r: &Reconciled, opts: &Options) -> Files {
+    let sink = MemorySink::default();
+    export_to(schema, r, opts, &sink).expect("writing to memory does not fail");
+    sink.into_files()
 }
 
 /// The `sources` entry of datapackage.json, from the sources table.

@@ -18,6 +18,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::Arc;
 
 /// The files of one build: relative path → bytes, in path order.
@@ -31,20 +32,24 @@ pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-/// `content_hash` and `version` come from `crate::release` (the data's identity and its
-/// release number).
+pub mod sink;
+
+/// Each file written, with its size and SHA-256, in path order (manifest.json included).
+pub type Listing = BTreeMap<String, sink::Written>;
+
+/// Writes every file of the build through `sink`. `content_hash` and `version` come from
+/// `crate::release` (the data's identity and its release number).
 pub fn run(
     ds: &Dataset,
     schema: &Schema,
-    content_hash: &str,
-    version: &str,
+    (content_hash, version): (&str, &str),
     sources: &[Json],
-) -> Files {
-    let version = version.to_string();
+    sink: &dyn sink::Sink,
+) -> std::io::Result<Listing> {
     // Performance: the CSV and Parquet renderings of every table and the workbook are
     // independent jobs, run on all cores (the workbook and the largest tables first, so the
-    // longest jobs do not start last). Each job's bytes do not depend on which thread made
-    // them, and the files go into a BTreeMap, so the output is the same as a sequential run.
+    // longest jobs do not start last). Each file is streamed to the sink as it is rendered;
+    // its bytes do not depend on which thread made them.
     enum Job {
         Workbook,
         Csv(usize),
@@ -62,36 +67,60 @@ pub fn run(
             .into_iter()
             .flat_map(|i| [Job::Csv(i), Job::Parquet(i)]),
     );
-    let rendered = parallel_map(&jobs, |job| match *job {
-        Job::Workbook => (
-            "pillars.xlsx".to_string(),
-            crate::xlsx::workbook(ds, schema, &version),
-        ),
+    let table = |i: usize| (&schema.tables[ds.tables[i].schema], &ds.tables[i]);
+    let written = parallel_map(&jobs, |job| match *job {
+        Job::Workbook => {
+            let bytes = crate::xlsx::workbook(ds, schema, version);
+            put(sink, "pillars.xlsx".into(), &mut |w| w.write_all(&bytes))
+        }
         Job::Csv(i) => {
-            let ts = &schema.tables[ds.tables[i].schema];
-            (format!("csv/{}.csv", ts.name), csv(ts, &ds.tables[i]))
+            let (ts, t) = table(i);
+            put(sink, format!("csv/{}.csv", ts.name), &mut |w| {
+                write_csv(ts, t, w)
+            })
         }
         Job::Parquet(i) => {
-            let ts = &schema.tables[ds.tables[i].schema];
-            (
-                format!("parquet/{}.parquet", ts.name),
-                parquet(ts, &ds.tables[i], &schema.version, &version),
-            )
+            let (ts, t) = table(i);
+            let versions = (schema.version.as_str(), version);
+            put(sink, format!("parquet/{}.parquet", ts.name), &mut |w| {
+                write_parquet(ts, t, versions, w)
+            })
         }
     });
-    let mut files: Files = rendered.into_iter().collect();
-    files.insert(
-        "datapackage.json".into(),
-        datapackage(schema, &version, sources),
-    );
+    let mut listing: Listing = written.into_iter().collect::<std::io::Result<_>>()?;
+    let dp = datapackage(schema, version, sources);
+    listing.extend([put(sink, "datapackage.json".into(), &mut |w| {
+        w.write_all(&dp)
+    })?]);
     let rows: BTreeMap<&str, usize> = ds
         .tables
         .iter()
         .map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len()))
         .collect();
-    let manifest = manifest(&files, &rows, schema, content_hash, &version);
-    files.insert("manifest.json".into(), manifest);
-    files
+    let manifest = manifest(&listing, &rows, schema, content_hash, version);
+    listing.extend([put(sink, "manifest.json".into(), &mut |w| {
+        w.write_all(&manifest)
+    })?]);
+    Ok(listing)
+}
+
+/// The files of a build in memory (for `check`, `site` and `release`).
+pub fn render(ds: &Dataset, schema: &Schema, identity: (&str, &str), sources: &[Json]) -> Files {
+    let sink = sink::MemorySink::default();
+    run(ds, schema, identity, sources, &sink).expect("writing to memory does not fail");
+    sink.into_files()
+}
+
+type Render<'a> = &'a mut dyn FnMut(&mut (dyn Write + Send)) -> std::io::Result<()>;
+
+/// One file through the sink, as a listing entry.
+fn put(
+    sink: &dyn sink::Sink,
+    rel: String,
+    write: Render,
+) -> std::io::Result<(String, sink::Written)> {
+    let w = sink.file(&rel, write)?;
+    Ok((rel, w))
 }
 
 /// `f` applied to every item on up to `available_parallelism` threads; results in item
@@ -146,18 +175,25 @@ fn csv_cell(ftype: FieldType, v: &Value) -> std::borrow::Cow<'_, str> {
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
+    let mut out = vec![];
+    write_csv(ts, t, &mut out).expect("writing to memory does not fail");
+    out
+}
+
+/// One table as CSV (the dialect of datapackage.json), streamed to `out`.
+pub fn write_csv(ts: &TableSchema, t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
+    out.write_all(BOM)?;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(BOM.to_vec());
-    w.write_record(ts.fields.iter().map(|f| f.name.as_str()))
-        .unwrap();
+        .from_writer(out);
+    w.write_record(ts.fields.iter().map(|f| f.name.as_str()))?;
     for row in &t.rows {
         for (f, v) in ts.fields.iter().zip(row) {
-            w.write_field(csv_cell(f.ftype, v).as_bytes()).unwrap();
+            w.write_field(csv_cell(f.ftype, v).as_bytes())?;
         }
-        w.write_record(None::<&[u8]>).unwrap();
+        w.write_record(None::<&[u8]>)?;
     }
-    w.into_inner().unwrap()
+    w.flush()
 }
 
 /// The Arrow type of a column: codes are dictionary-encoded, lists are LIST<string>.
@@ -272,6 +308,26 @@ pub fn parquet(
     schema_version: &str,
     dataset_version: &str,
 ) -> Vec<u8> {
+    let mut out = vec![];
+    write_parquet(ts, t, (schema_version, dataset_version), &mut out)
+        .expect("writing to memory does not fail");
+    out
+}
+
+/// Rows per Arrow batch handed to the Parquet writer: one row group (the writer's default
+/// size, `DEFAULT_MAX_ROW_GROUP_ROW_COUNT`). Memory: only one row group's columns exist at a
+/// time. The writer cuts a whole-table batch at exactly these rows and encodes each slice on
+/// its own, so the file is byte-identical to writing the table in one batch. (Smaller
+/// batches are not: the writer sizes its pages from each batch's nulls.)
+const PARQUET_BATCH: usize = parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT;
+
+/// One table as zstd Parquet, with the versions in its key-value metadata, streamed to `out`.
+pub fn write_parquet(
+    ts: &TableSchema,
+    t: &Table,
+    (schema_version, dataset_version): (&str, &str),
+    out: &mut (dyn Write + Send),
+) -> std::io::Result<()> {
     let fields: Vec<ArrowField> = ts
         .fields
         .iter()
@@ -280,14 +336,6 @@ pub fn parquet(
     let arrow_schema = Arc::new(
         ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
     );
-    let columns: Vec<ArrayRef> = ts
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| column(f, i, &t.rows))
-        .collect();
-    let batch =
-        RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
     let kv = |k: &str, v: &str| KeyValue::new(k.to_string(), v.to_string());
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap()))
@@ -298,10 +346,21 @@ pub fn parquet(
         ]))
         .set_created_by("pillars".into())
         .build();
-    let mut w =
-        ArrowWriter::try_new(vec![], arrow_schema, Some(props)).expect("valid parquet schema");
-    w.write(&batch).expect("write batch");
-    w.into_inner().expect("finish parquet")
+    let mut w = ArrowWriter::try_new(out, arrow_schema.clone(), Some(props))
+        .map_err(std::io::Error::other)?;
+    for rows in t.rows.chunks(PARQUET_BATCH) {
+        let columns: Vec<ArrayRef> = ts
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| column(f, i, rows))
+            .collect();
+        let batch =
+            RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
+        w.write(&batch).map_err(std::io::Error::other)?;
+    }
+    w.close().map_err(std::io::Error::other)?;
+    Ok(())
 }
 
 /// The `pandas` entry of the Arrow schema metadata, which pandas (through pyarrow) reads to
@@ -411,20 +470,20 @@ fn datapackage(schema: &Schema, version: &str, sources: &[Json]) -> Vec<u8> {
 pub const GENERATOR: &str = "pillars";
 
 fn manifest(
-    files: &Files,
+    listing: &Listing,
     rows: &BTreeMap<&str, usize>,
     schema: &Schema,
     content_hash: &str,
     version: &str,
 ) -> Vec<u8> {
-    let entries: Vec<Json> = files
+    let entries: Vec<Json> = listing
         .iter()
-        .map(|(path, bytes)| {
+        .map(|(path, w)| {
             let table = path
                 .strip_prefix("csv/")
                 .or_else(|| path.strip_prefix("parquet/"))
                 .and_then(|p| p.split('.').next());
-            let mut e = json!({ "path": path, "bytes": bytes.len(), "sha256": sha256(bytes) });
+            let mut e = json!({ "path": path, "bytes": w.bytes, "sha256": w.sha256 });
             if let Some(n) = table.and_then(|t| rows.get(t)) {
                 e["rows"] = json!(n);
             }
