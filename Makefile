@@ -88,8 +88,9 @@ test-tools: venv dataset
 clean:
 	$(CARGO) clean
 
-# Benchmarks (issue 6): pillars build at 10k/100k/1M synthetic records side by side with
-# frictionless, pandas+pyarrow and polars; writes docs/BENCHMARKS.md. Scratch: target/bench/.
+# Benchmarks: the columnar-core targets, pillars build at 10k/100k/1M synthetic records (1M in
+# 200 and in 5000 files) side by side with frictionless, pandas+pyarrow and polars, and the real
+# dataset; writes docs/BENCHMARKS.md. Knobs: bench/run.py. Scratch: target/bench/.
 .PHONY: bench
 bench: $(BIN) venv
 	$(PY) bench/run.py
