@@ -40,6 +40,12 @@ fn stage_line(quiet: bool, name: &str, detail: String, problems: usize, started:
     }
 }
 
+/// Frees `x` on another thread. Performance (issue 6): freeing millions of small allocations
+/// took ~15% of a large build, and the pipeline does not need to wait for it.
+pub fn drop_in_background<T: Send + 'static>(x: T) {
+    std::thread::spawn(move || drop(x));
+}
+
 /// Stages 1–4. Returns every problem of the first stage that found any.
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
@@ -77,6 +83,7 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         diagnostic::sort(&mut problems);
         return Err(problems);
     }
+    drop_in_background(norm);
     Ok(Reconciled {
         extraction: ex,
         dataset,
@@ -106,6 +113,10 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
         diagnostic::sort(&mut problems);
         return Err(problems);
     }
+    // The raw records are checked and normalised: later stages read the normalised ones.
+    // Freed now (on another thread: millions of small allocations), not after export.
+    let mut ex = ex;
+    drop_in_background(std::mem::take(&mut ex.records));
     Ok((ex, norm))
 }
 

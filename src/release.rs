@@ -14,6 +14,7 @@ use crate::reconcile::Dataset;
 use crate::schema::Schema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The release record, at the repository root beside raw/ and schema/.
@@ -95,13 +96,23 @@ pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
         h.update((s.len() as u64).to_le_bytes());
         h.update(s.as_bytes());
     };
+    // Performance: each value's text goes through one reused buffer (text values are
+    // borrowed), not a new String per value.
+    let mut buf = String::new();
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
         put(&ts.name);
         ts.fields.iter().for_each(|f| put(&f.name));
         for row in &t.rows {
             for v in row {
-                put(&v.to_string());
+                match v {
+                    crate::model::Value::Str(s) => put(s),
+                    other => {
+                        buf.clear();
+                        let _ = write!(buf, "{other}");
+                        put(&buf);
+                    }
+                }
             }
         }
     }

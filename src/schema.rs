@@ -139,6 +139,36 @@ pub struct Schema {
     pub vocabularies: BTreeMap<String, Vocabulary>,
     /// Every schema file (relative path, bytes), for input hashing and fingerprints.
     pub files: Vec<(String, Vec<u8>)>,
+    /// The exchange rates of the snapshot in `files`, computed on first use (validate checks
+    /// them, enrich converts with them: once per run, not twice).
+    pub rates: Memo<Result<crate::meaning::currency::Rates, Problem>>,
+}
+
+/// A value computed once from what holds it. A clone starts empty (the clone may be edited).
+pub struct Memo<T>(std::sync::OnceLock<T>);
+
+impl<T> Memo<T> {
+    pub fn get_or_init(&self, f: impl FnOnce() -> T) -> &T {
+        self.0.get_or_init(f)
+    }
+}
+
+impl<T> std::default::Default for Memo<T> {
+    fn default() -> Self {
+        Memo(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> Clone for Memo<T> {
+    fn clone(&self) -> Self {
+        Memo(std::sync::OnceLock::new())
+    }
+}
+
+impl<T> std::fmt::Debug for Memo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 impl Schema {
@@ -283,6 +313,7 @@ impl Schema {
                 tables,
                 vocabularies,
                 files,
+                rates: Memo(std::sync::OnceLock::new()),
             })
         } else {
             Err(problems)

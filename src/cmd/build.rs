@@ -13,10 +13,8 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let opts = c.options();
     let mut r = pipeline::reconcile(&schema, &opts).map_err(|p| c.fail(p))?;
-    // Performance (issue 6): freeing millions of small allocations is slow, and export needs
-    // only the dataset: the extraction is freed on another thread meanwhile.
-    let extraction = std::mem::take(&mut r.extraction);
-    std::thread::spawn(move || drop(extraction));
+    // Export needs only the dataset: the extraction is freed meanwhile.
+    pipeline::drop_in_background(std::mem::take(&mut r.extraction));
     let export = |sink: &output::DirSink| pipeline::export_to(&schema, &r, &opts, sink);
     let (listing, notes) = output::write_dir_with(&c.out, export::GENERATOR, &inputs, export)
         .map_err(|p| c.fail(vec![p]))?;
@@ -24,6 +22,6 @@ pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     if !c.quiet {
         eprintln!("wrote      {} files to {}", listing.len(), c.out.display());
     }
-    std::thread::spawn(move || drop(r));
+    pipeline::drop_in_background(r);
     Ok(ExitCode::SUCCESS)
 }

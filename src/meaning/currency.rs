@@ -48,7 +48,16 @@ pub struct Rates {
 impl Rates {
     /// Loads the snapshot: metadata present, SHA-256 as recorded (E0220), CSV well formed
     /// (E0221), then the annual averages.
-    pub fn load(schema: &Schema) -> Result<Rates, Problem> {
+    /// The schema's rates, loaded on first use (see `Schema::rates`).
+    pub fn of(schema: &Schema) -> Result<&Rates, Problem> {
+        schema
+            .rates
+            .get_or_init(|| Rates::load(schema))
+            .as_ref()
+            .map_err(Problem::clone)
+    }
+
+    fn load(schema: &Schema) -> Result<Rates, Problem> {
         let file = |rel: &str| schema.files.iter().find(|(r, _)| r == rel).map(|(_, b)| b);
         let fmt = |rel: &str, needle: &str, msg: String| {
             schema_problem(Code::SnapshotFormat, schema, rel, needle, msg)
@@ -284,6 +293,26 @@ pub fn datapackage_source(schema: &Schema) -> Option<serde_json::Value> {
     }))
 }
 
+/// A `YYYY-MM-DD` date. Performance: the common exact form is read directly; anything else
+/// goes to chrono's parser, which decides (the snapshot has ~7,000 lines, read every run).
+fn iso_date(s: &str) -> chrono::ParseResult<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+    {
+        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(0);
+        if let Some(d) = NaiveDate::from_ymd_opt(n(0..4) as i32, n(5..7), n(8..10)) {
+            return Ok(d);
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+}
+
 /// Daily rates by year; Err((line, message)) for a malformed snapshot.
 fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
     let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(csv);
@@ -305,13 +334,12 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
             )
         })?;
         let line = rec.position().map_or(1, |p| p.line() as usize);
-        let day = NaiveDate::parse_from_str(rec.get(0).unwrap_or_default().trim(), "%Y-%m-%d")
-            .map_err(|_| {
-                (
-                    line,
-                    format!("`{}` is not a date", rec.get(0).unwrap_or_default()),
-                )
-            })?;
+        let day = iso_date(rec.get(0).unwrap_or_default().trim()).map_err(|_| {
+            (
+                line,
+                format!("`{}` is not a date", rec.get(0).unwrap_or_default()),
+            )
+        })?;
         let yr = years.entry(day.year()).or_default();
         yr.first = Some(yr.first.map_or(day, |d| d.min(day)));
         yr.last = Some(yr.last.map_or(day, |d| d.max(day)));
@@ -330,7 +358,10 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
                         format!("{c} rate `{cell}` on {day} is not a positive number"),
                     )
                 })?;
-            let e = yr.sums.entry(c.clone()).or_default();
+            let e = match yr.sums.get_mut(c.as_str()) {
+                Some(e) => e,
+                None => yr.sums.entry(c.clone()).or_default(),
+            };
             e.0 += x;
             e.1 += 1;
             if c == "USD" {

@@ -44,7 +44,7 @@ pub fn validate(ex: &Extraction, records: &[Record<Value>], schema: &Schema) -> 
         Ok(rules) => problems.extend(rules.check(ex, records, schema)),
         Err(p) => problems.extend(p),
     }
-    if let Err(p) = currency::Rates::load(schema) {
+    if let Err(p) = currency::Rates::of(schema) {
         problems.push(p);
     }
     problems
@@ -88,7 +88,7 @@ pub fn enrich(
     records: &[Record<Value>],
     schema: &Schema,
 ) -> Vec<Problem> {
-    let rates = match currency::Rates::load(schema) {
+    let rates = match currency::Rates::of(schema) {
         Ok(r) => r,
         Err(p) => return vec![p],
     };
