@@ -9,7 +9,7 @@ use crate::extract::Extraction;
 use crate::model::{Record, Resolution, Value};
 use crate::schema::{DatePart, Derive, Merge, Schema, TableSchema};
 use chrono::Datelike;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 /// One output table: rows aligned with the table schema's fields, ordered by id.
 #[derive(Debug, Clone)]
@@ -45,178 +45,289 @@ pub fn run(
     schema: &Schema,
 ) -> (Dataset, Stats, Vec<Problem>) {
     let mut problems = vec![];
-    let mut stats = Stats {
-        records_in: records.len(),
-        ..Default::default()
-    };
-    let source_id = |r: &Record<Value>| ex.sources[r.source as usize].id.as_str();
-
-    let mut groups: HashMap<(usize, &str), Vec<&Record<Value>>> = HashMap::new();
-    for r in records {
-        groups.entry((r.table, r.id.as_str())).or_default().push(r);
-    }
-    let mut keys: Vec<(usize, &str)> = groups.keys().copied().collect();
-    keys.sort_unstable();
+    let groups = groups(records);
     // Every (table, id) that some file defines, for the unused-resolution check (hash-based).
-    let defined: std::collections::HashSet<(usize, &str)> = keys.iter().copied().collect();
-
-    let mut res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
-
+    let defined: HashSet<(usize, &str)> =
+        groups.iter().map(|g| (g[0].table, g[0].id.as_str())).collect();
+    let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
+    let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
+    let ctx = Ctx {
+        ex,
+        schema,
+        res: &res_index,
+        prov: prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema)),
+    };
+    // Performance (issue 13): records are merged on all cores, each thread a contiguous run
+    // of (table, id) keys; the runs are joined in key order, so the result does not depend
+    // on the number of threads.
+    let parts = parallel_chunks(&groups, |chunk| merge_groups(&ctx, chunk));
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
             schema: i,
             rows: vec![],
         })
         .collect();
-    let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
+    let mut provenance: Vec<Vec<Value>> = vec![];
+    let mut stats = Stats {
+        records_in: records.len(),
+        ..Default::default()
+    };
+    let mut used = HashSet::new();
+    for part in parts {
+        for (ti, row) in part.rows {
+            tables[ti].rows.push(row);
+        }
+        provenance.extend(part.provenance);
+        problems.extend(part.problems);
+        stats.resolved += part.stats.resolved;
+        stats.unresolved += part.stats.unresolved;
+        used.extend(part.used);
+    }
+    problems.extend(unused_resolutions(ex, schema, &res_index, (&defined, &used)));
+    if let Some(pi) = prov_schema {
+        tables[pi].rows = provenance;
+    }
+    stats.records_out = tables
+        .iter()
+        .filter(|t| Some(t.schema) != prov_schema)
+        .map(|t| t.rows.len())
+        .sum();
+    (Dataset { tables }, stats, problems)
+}
+
+/// The records of each (table, id), groups in (table, id) order, each group in the order
+/// of `records` (a stable sort).
+fn groups(records: &[Record<Value>]) -> Vec<Vec<&Record<Value>>> {
+    let mut sorted: Vec<&Record<Value>> = records.iter().collect();
+    sorted.sort_by(|a, b| (a.table, a.id.as_str()).cmp(&(b.table, b.id.as_str())));
+    sorted
+        .chunk_by(|a, b| a.table == b.table && a.id == b.id)
+        .map(<[_]>::to_vec)
+        .collect()
+}
+
+/// Below this many items, threads cost more than they save.
+const PARALLEL_MIN: usize = 4096;
+
+/// `f` over contiguous chunks of `items`, one per core; results in item order.
+fn parallel_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || items.len() < PARALLEL_MIN {
+        return vec![f(items)];
+    }
+    let size = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .map(|chunk| s.spawn(|| f(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("reconcile thread panicked"))
+            .collect()
+    })
+}
+
+/// What every merging thread reads.
+struct Ctx<'a> {
+    ex: &'a Extraction,
+    schema: &'a Schema,
+    res: &'a crate::resolution::Index<'a>,
+    prov: Option<ProvenanceBuilder<'a>>,
+}
+
+/// What one thread merged: rows (with their table) and provenance rows in key order, the
+/// problems found and the resolutions used.
+#[derive(Default)]
+struct Part<'a> {
+    rows: Vec<(usize, Vec<Value>)>,
+    provenance: Vec<Vec<Value>>,
+    problems: Vec<Problem>,
+    stats: Stats,
+    used: Vec<(usize, &'a str, usize)>,
+}
+
+fn merge_groups<'a>(ctx: &Ctx<'a>, groups: &[Vec<&'a Record<Value>>]) -> Part<'a> {
+    let mut out = Part::default();
     // Performance: provenance rows are built directly in their final shape, one record at a
     // time, and sorted within the record (by field name, then source id). Records are visited
     // in (table, id) order and tables are in name order, so this gives exactly the order of
     // one global sort by (table, record_id, field, source_id), without sorting millions of
     // rows by four strings (which dominated reconcile at 100k records).
-    let prov = prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema));
-    let mut provenance: Vec<Vec<Value>> = vec![];
     let mut group_prov: Vec<(&str, &str, Vec<Value>)> = vec![];
+    for group in groups {
+        let mut group = group.clone();
+        group.sort_by_key(|r| ctx.source_id(r));
+        let row = merge_group(ctx, &group, &mut out, &mut group_prov);
+        out.rows.push((group[0].table, row));
+        // Stable, like the global sort it replaces: equal keys keep their claim order.
+        group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.provenance
+            .extend(group_prov.drain(..).map(|(_, _, row)| row));
+    }
+    out
+}
 
-    for key in keys {
-        let mut group = groups.remove(&key).unwrap();
-        group.sort_by_key(|r| source_id(r));
-        let t = &schema.tables[key.0];
-        let mut row = vec![Value::Null; t.fields.len()];
-        row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.to_string());
-        for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
-            let claims: Vec<Claim> = group
-                .iter()
-                .flat_map(|r| {
-                    r.fields
-                        .iter()
-                        .filter(|(i, _, _)| *i == fi)
-                        .map(move |(_, v, p)| Claim {
-                            rec: r,
-                            value: v,
-                            pos: *p,
-                        })
-                })
-                .collect();
-            if claims.is_empty() {
-                continue;
-            }
-            let mut resolution = res_index.get_mut(&(key.0, key.1, fi)).map(|(r, used)| {
-                *used = true;
-                *r
-            });
-            if let Some(r) = resolution
-                && !r.merged
-                && !claims.iter().any(|c| c.value == &r.value)
-            {
-                let claimed: Vec<String> = claims
+impl<'a> Ctx<'a> {
+    fn source_id(&self, r: &Record<Value>) -> &'a str {
+        self.ex.sources[r.source as usize].id.as_str()
+    }
+}
+
+/// One row from the records of one (table, id), sorted by source id; its claims go to
+/// `group_prov`.
+fn merge_group<'a>(
+    ctx: &Ctx<'a>,
+    group: &[&'a Record<Value>],
+    out: &mut Part<'a>,
+    group_prov: &mut Vec<(&'a str, &'a str, Vec<Value>)>,
+) -> Vec<Value> {
+    let (schema, ex) = (ctx.schema, ctx.ex);
+    let source_id = |r: &Record<Value>| ctx.source_id(r);
+    let key = (group[0].table, group[0].id.as_str());
+    let t = &schema.tables[key.0];
+    let mut row = vec![Value::Null; t.fields.len()];
+    row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.to_string());
+    for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
+        let claims: Vec<Claim> = group
+            .iter()
+            .flat_map(|r| {
+                r.fields
                     .iter()
-                    .map(|c| format!("`{}` ({})", c.value, source_id(c.rec)))
-                    .collect();
-                problems.push(
-                    Problem::new(
-                        Code::UnclaimedResolution,
-                        format!("the resolution keeps `{}`, which no source claims", r.value),
-                    )
-                    .at(ex.loc(r.pos))
-                    .record(&t.name, key.1)
-                    .field(f.raw.as_deref().unwrap())
-                    .expected(format!("one of the claimed values: {}", claimed.join(", "))),
-                );
-                resolution = None;
-            }
-            // A resolution on free text or a list chooses its value outright (a `merged`
-            // wording, or one source's claim); on structured values it settles a conflict.
-            let chosen = resolution.filter(|r| r.merged || f.merge != Merge::Strict);
-            let kept: Option<Value> = match f.merge {
-                _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
-                Merge::First => Some(claims[0].value.clone()),
-                Merge::Union => Some(Value::List(union(claims.iter().filter_map(
-                    |c| match c.value {
-                        Value::List(l) => Some(l.as_slice()),
-                        _ => None,
-                    },
-                )))),
-                Merge::Strict => {
-                    let first = claims[0].value;
-                    if claims.iter().all(|c| c.value == first) {
-                        Some(first.clone())
-                    } else if let Some(refined) = most_precise_nested(&claims) {
-                        Some(refined.clone())
-                    } else if let Some(r) = resolution {
-                        stats.resolved += 1;
-                        Some(r.value.clone())
-                    } else {
-                        stats.unresolved += 1;
-                        let first_diff = claims.iter().find(|c| c.value != first).unwrap();
-                        let mut p = Problem::new(Code::Conflict, format!("sources disagree on `{}` of {} `{}`: {} says `{}`, {} says `{}`", f.raw.as_deref().unwrap(), t.raw_table.as_deref().unwrap_or(&t.name), key.1, source_id(claims[0].rec), first, source_id(first_diff.rec), first_diff.value))
-                            .at(ex.loc(claims[0].pos))
-                            .record(&t.name, key.1)
-                            .field(f.raw.as_deref().unwrap())
-                            .expected(format!("a [[resolution]] with table = \"{}\", id = \"{}\", field = \"{}\", the value to keep and the reason", t.raw_table.as_deref().unwrap_or(&t.name), key.1, f.raw.as_deref().unwrap()));
-                        for c in claims.iter().skip(1) {
-                            p = p.note(
-                                ex.loc(c.pos),
-                                format!("{} says `{}`", source_id(c.rec), c.value),
-                            );
-                        }
-                        problems.push(p);
-                        None
-                    }
-                }
-            };
-            for c in &claims {
-                let is_kept = match (&kept, f.merge) {
-                    _ if resolution.is_some_and(|r| r.merged) => false,
-                    (_, Merge::Union) if resolution.is_none() => true,
-                    (Some(k), _) => c.value == k,
-                    (None, _) => false,
-                };
-                let reason = crate::resolution::note(resolution, is_kept);
-                if let Some(pb) = &prov {
-                    group_prov.push((
-                        f.name.as_str(),
-                        source_id(c.rec),
-                        pb.row(
-                            [
-                                Value::Str(t.name.clone()),
-                                Value::Str(key.1.to_string()),
-                                Value::Str(f.name.clone()),
-                                c.value.clone(),
-                                Value::Str(source_id(c.rec).to_string()),
-                                Value::Str(c.rec.locator.clone()),
-                                Value::Bool(is_kept),
-                                reason,
-                            ],
-                            schema,
-                        ),
-                    ));
-                }
-            }
-            // A union of lists can outgrow a cell that each source's list fits.
-            if let Some(Value::List(l)) = &kept
-                && let Some((code, msg, expected)) = crate::limits::list(l)
-            {
-                problems.push(
-                    Problem::new(code, format!("the merged list: {msg}"))
+                    .filter(|(i, _, _)| *i == fi)
+                    .map(move |(_, v, p)| Claim {
+                        rec: r,
+                        value: v,
+                        pos: *p,
+                    })
+            })
+            .collect();
+        if claims.is_empty() {
+            continue;
+        }
+        let mut resolution = ctx.res.get(&(key.0, key.1, fi)).map(|(r, _)| {
+            out.used.push((key.0, key.1, fi));
+            *r
+        });
+        if let Some(r) = resolution
+            && !r.merged
+            && !claims.iter().any(|c| c.value == &r.value)
+        {
+            let claimed: Vec<String> = claims
+                .iter()
+                .map(|c| format!("`{}` ({})", c.value, source_id(c.rec)))
+                .collect();
+            out.problems.push(
+                Problem::new(
+                    Code::UnclaimedResolution,
+                    format!("the resolution keeps `{}`, which no source claims", r.value),
+                )
+                .at(ex.loc(r.pos))
+                .record(&t.name, key.1)
+                .field(f.raw.as_deref().unwrap())
+                .expected(format!("one of the claimed values: {}", claimed.join(", "))),
+            );
+            resolution = None;
+        }
+        // A resolution on free text or a list chooses its value outright (a `merged`
+        // wording, or one source's claim); on structured values it settles a conflict.
+        let chosen = resolution.filter(|r| r.merged || f.merge != Merge::Strict);
+        let kept: Option<Value> = match f.merge {
+            _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
+            Merge::First => Some(claims[0].value.clone()),
+            Merge::Union => Some(Value::List(union(claims.iter().filter_map(
+                |c| match c.value {
+                    Value::List(l) => Some(l.as_slice()),
+                    _ => None,
+                },
+            )))),
+            Merge::Strict => {
+                let first = claims[0].value;
+                if claims.iter().all(|c| c.value == first) {
+                    Some(first.clone())
+                } else if let Some(refined) = most_precise_nested(&claims) {
+                    Some(refined.clone())
+                } else if let Some(r) = resolution {
+                    out.stats.resolved += 1;
+                    Some(r.value.clone())
+                } else {
+                    out.stats.unresolved += 1;
+                    let first_diff = claims.iter().find(|c| c.value != first).unwrap();
+                    let mut p = Problem::new(Code::Conflict, format!("sources disagree on `{}` of {} `{}`: {} says `{}`, {} says `{}`", f.raw.as_deref().unwrap(), t.raw_table.as_deref().unwrap_or(&t.name), key.1, source_id(claims[0].rec), first, source_id(first_diff.rec), first_diff.value))
                         .at(ex.loc(claims[0].pos))
                         .record(&t.name, key.1)
                         .field(f.raw.as_deref().unwrap())
-                        .expected(expected),
-                );
+                        .expected(format!("a [[resolution]] with table = \"{}\", id = \"{}\", field = \"{}\", the value to keep and the reason", t.raw_table.as_deref().unwrap_or(&t.name), key.1, f.raw.as_deref().unwrap()));
+                    for c in claims.iter().skip(1) {
+                        p = p.note(
+                            ex.loc(c.pos),
+                            format!("{} says `{}`", source_id(c.rec), c.value),
+                        );
+                    }
+                    out.problems.push(p);
+                    None
+                }
             }
-            row[fi] = kept.unwrap_or(Value::Null);
+        };
+        for c in &claims {
+            let is_kept = match (&kept, f.merge) {
+                _ if resolution.is_some_and(|r| r.merged) => false,
+                (_, Merge::Union) if resolution.is_none() => true,
+                (Some(k), _) => c.value == k,
+                (None, _) => false,
+            };
+            let reason = crate::resolution::note(resolution, is_kept);
+            if let Some(pb) = &ctx.prov {
+                group_prov.push((
+                    f.name.as_str(),
+                    source_id(c.rec),
+                    pb.row(
+                        [
+                            Value::Str(t.name.clone()),
+                            Value::Str(key.1.to_string()),
+                            Value::Str(f.name.clone()),
+                            c.value.clone(),
+                            Value::Str(source_id(c.rec).to_string()),
+                            Value::Str(c.rec.locator.clone()),
+                            Value::Bool(is_kept),
+                            reason,
+                        ],
+                        ctx.schema,
+                    ),
+                ));
+            }
         }
-        let mut sources: Vec<&str> = group.iter().map(|r| source_id(r)).collect();
-        sources.dedup();
-        derive(t, &mut row, &sources, schema);
-        tables[key.0].rows.push(row);
-        // Stable, like the global sort it replaces: equal keys keep their claim order.
-        group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        provenance.extend(group_prov.drain(..).map(|(_, _, row)| row));
+        // A union of lists can outgrow a cell that each source's list fits.
+        if let Some(Value::List(l)) = &kept
+            && let Some((code, msg, expected)) = crate::limits::list(l)
+        {
+            out.problems.push(
+                Problem::new(code, format!("the merged list: {msg}"))
+                    .at(ex.loc(claims[0].pos))
+                    .record(&t.name, key.1)
+                    .field(f.raw.as_deref().unwrap())
+                    .expected(expected),
+            );
+        }
+        row[fi] = kept.unwrap_or(Value::Null);
     }
-    for ((ti, id, fi), (r, used)) in res_index {
-        if !used {
+    let mut sources: Vec<&str> = group.iter().map(|r| source_id(r)).collect();
+    sources.dedup();
+    derive(t, &mut row, &sources, schema);
+    row
+}
+
+/// Resolutions that no record used: for a record no file defines, or a field no source
+/// claims.
+fn unused_resolutions(
+    ex: &Extraction,
+    schema: &Schema,
+    res_index: &crate::resolution::Index,
+    (defined, used): (&HashSet<(usize, &str)>, &HashSet<(usize, &str, usize)>),
+) -> Vec<Problem> {
+    let mut problems = vec![];
+    for (&(ti, id, fi), &(r, _)) in res_index {
+        if !used.contains(&(ti, id, fi)) {
             let t = &schema.tables[ti];
             let what = if defined.contains(&(ti, id)) {
                 format!(
@@ -238,15 +349,7 @@ pub fn run(
             );
         }
     }
-    if let Some(pi) = prov_schema {
-        tables[pi].rows = provenance;
-    }
-    stats.records_out = tables
-        .iter()
-        .filter(|t| Some(t.schema) != prov_schema)
-        .map(|t| t.rows.len())
-        .sum();
-    (Dataset { tables }, stats, problems)
+    problems
 }
 
 /// Builds provenance rows: the eight claim columns placed at their schema positions, the
