@@ -21,6 +21,7 @@ pub struct RawFile {
     /// Path as shown in messages (raw dir joined with the file name).
     pub path: String,
     pub name: String,
+    /// The file's bytes until they are decoded into `text` (kept only when not UTF-8).
     pub bytes: Vec<u8>,
     /// The text, with any UTF-8 byte-order mark removed; empty when not UTF-8.
     pub text: String,
@@ -210,14 +211,20 @@ fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFil
 }
 
 /// Sets `f.text` from `f.bytes`: UTF-8 with any byte-order mark removed, or a located
-/// encoding problem.
+/// encoding problem. Memory (issue 13): the bytes become the text, not a copy of it; they
+/// stay in `f.bytes` only when they are not UTF-8.
 fn decode(f: &mut RawFile, problems: &mut Vec<Problem>) {
     let display = f.path.clone();
-    let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
-    match std::str::from_utf8(body) {
-        Ok(t) => f.text = t.to_string(),
+    let mut body = std::mem::take(&mut f.bytes);
+    if body.starts_with(b"\xEF\xBB\xBF") {
+        body.drain(..3);
+    }
+    match String::from_utf8(body) {
+        Ok(t) => f.text = t,
         Err(e) => {
+            let (e, body) = (e.utf8_error(), e.into_bytes());
             let good = String::from_utf8_lossy(&body[..e.valid_up_to()]).into_owned();
+            f.bytes = body;
             let line = good.matches('\n').count() + 1;
             let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             problems.push(

@@ -47,8 +47,10 @@ pub fn run(
     let mut problems = vec![];
     let groups = groups(records);
     // Every (table, id) that some file defines, for the unused-resolution check (hash-based).
-    let defined: HashSet<(usize, &str)> =
-        groups.iter().map(|g| (g[0].table, g[0].id.as_str())).collect();
+    let defined: HashSet<(usize, &str)> = groups
+        .iter()
+        .map(|g| (g[0].table, g[0].id.as_str()))
+        .collect();
     let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
     let ctx = Ctx {
@@ -83,7 +85,12 @@ pub fn run(
         stats.unresolved += part.stats.unresolved;
         used.extend(part.used);
     }
-    problems.extend(unused_resolutions(ex, schema, &res_index, (&defined, &used)));
+    problems.extend(unused_resolutions(
+        ex,
+        schema,
+        &res_index,
+        (&defined, &used),
+    ));
     if let Some(pi) = prov_schema {
         tables[pi].rows = provenance;
     }
