@@ -24,6 +24,7 @@ pub mod model;
 pub mod normalise;
 pub mod output;
 pub mod output_guard;
+pub mod parallel;
 pub mod pipeline;
 pub mod reconcile;
 pub mod release;

@@ -4,7 +4,7 @@
 
 use crate::diagnostic::{Code, Problem};
 use crate::extract::{Extraction, suggest};
-use crate::model::{PartialDate, Precision, RawValue, Record, Resolution, Value};
+use crate::model::{PartialDate, Pos, Precision, RawValue, Record, Resolution, Value};
 use crate::schema::{Field, FieldType, Kind, Schema};
 use chrono::NaiveDate;
 
@@ -279,47 +279,31 @@ pub struct Normalised {
 
 /// Normalises every record and resolution. A value that fails is dropped (and reported),
 /// so later stages see only well-typed values.
+/// A problem of one normalised value: the value's (table, id, field) and position.
+fn value_problem(
+    ex: &Extraction,
+    e: Failure,
+    (table, id, field): (&str, &str, &str),
+    pos: Pos,
+) -> Problem {
+    let (code, msg, expected) = e;
+    Problem::new(code, msg)
+        .at(ex.loc(pos))
+        .record(table, id)
+        .field(field)
+        .expected(expected)
+}
+
 pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
+    // Performance (issue 13): records are normalised on all cores, in contiguous runs
+    // joined in order (records and problems come out as a single pass would give them).
+    let parts = crate::parallel::chunks(&ex.records, |chunk| records(ex, chunk, schema));
+    let mut records = Vec::with_capacity(ex.records.len());
     let mut problems = vec![];
-    let mut fail = |(code, msg, expected): Failure, table: &str, id: &str, field: &str, pos| {
-        problems.push(
-            Problem::new(code, msg)
-                .at(ex.loc(pos))
-                .record(table, id)
-                .field(field)
-                .expected(expected),
-        );
-    };
-    let records = ex
-        .records
-        .iter()
-        .map(|r| {
-            let t = &schema.tables[r.table];
-            let fields = r
-                .fields
-                .iter()
-                .filter_map(|(fi, raw, pos)| {
-                    let f = &t.fields[*fi];
-                    match normalise_value(f, raw, schema) {
-                        Ok(v) => Some((*fi, v, *pos)),
-                        Err(e) => {
-                            fail(e, &t.name, &r.id, f.raw.as_deref().unwrap_or(&f.name), *pos);
-                            None
-                        }
-                    }
-                })
-                .collect();
-            Record {
-                table: r.table,
-                id: r.id.clone(),
-                source: r.source,
-                locator: r.locator.clone(),
-                pos: r.pos,
-                fields,
-                derived: r.derived.clone(),
-            }
-        })
-        .collect();
+    for (r, p) in parts {
+        records.extend(r);
+        problems.extend(p);
+    }
     let resolutions = ex
         .resolutions
         .iter()
@@ -337,13 +321,8 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
                     pos: r.pos,
                 }),
                 Err(e) => {
-                    fail(
-                        e,
-                        &t.name,
-                        &r.id,
-                        f.raw.as_deref().unwrap_or(&f.name),
-                        r.pos,
-                    );
+                    let field = f.raw.as_deref().unwrap_or(&f.name);
+                    problems.push(value_problem(ex, e, (&t.name, &r.id, field), r.pos));
                     None
                 }
             }
@@ -356,6 +335,46 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
         },
         problems,
     )
+}
+
+/// `raw` normalised, with a problem for every value that cannot be.
+fn records(
+    ex: &Extraction,
+    raw: &[Record<RawValue>],
+    schema: &Schema,
+) -> (Vec<Record<Value>>, Vec<Problem>) {
+    let mut problems = vec![];
+    let records = raw
+        .iter()
+        .map(|r| {
+            let t = &schema.tables[r.table];
+            let fields = r
+                .fields
+                .iter()
+                .filter_map(|(fi, raw, pos)| {
+                    let f = &t.fields[*fi];
+                    match normalise_value(f, raw, schema) {
+                        Ok(v) => Some((*fi, v, *pos)),
+                        Err(e) => {
+                            let field = f.raw.as_deref().unwrap_or(&f.name);
+                            problems.push(value_problem(ex, e, (&t.name, &r.id, field), *pos));
+                            None
+                        }
+                    }
+                })
+                .collect();
+            Record {
+                table: r.table,
+                id: r.id.clone(),
+                source: r.source,
+                locator: r.locator.clone(),
+                pos: r.pos,
+                fields,
+                derived: r.derived.clone(),
+            }
+        })
+        .collect();
+    (records, problems)
 }
 
 #[cfg(test)]

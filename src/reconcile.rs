@@ -62,7 +62,7 @@ pub fn run(
     // Performance (issue 13): records are merged on all cores, each thread a contiguous run
     // of (table, id) keys; the runs are joined in key order, so the result does not depend
     // on the number of threads.
-    let parts = parallel_chunks(&groups, |chunk| merge_groups(&ctx, chunk));
+    let parts = crate::parallel::chunks(&groups, |chunk| merge_groups(&ctx, chunk));
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
             schema: i,
@@ -111,28 +111,6 @@ fn groups(records: &[Record<Value>]) -> Vec<Vec<&Record<Value>>> {
         .chunk_by(|a, b| a.table == b.table && a.id == b.id)
         .map(<[_]>::to_vec)
         .collect()
-}
-
-/// Below this many items, threads cost more than they save.
-const PARALLEL_MIN: usize = 4096;
-
-/// `f` over contiguous chunks of `items`, one per core; results in item order.
-fn parallel_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads <= 1 || items.len() < PARALLEL_MIN {
-        return vec![f(items)];
-    }
-    let size = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .map(|chunk| s.spawn(|| f(chunk)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("reconcile thread panicked"))
-            .collect()
-    })
 }
 
 /// What every merging thread reads.

@@ -68,7 +68,7 @@ pub fn run(
             .flat_map(|i| [Job::Csv(i), Job::Parquet(i)]),
     );
     let table = |i: usize| (&schema.tables[ds.tables[i].schema], &ds.tables[i]);
-    let written = parallel_map(&jobs, |job| match *job {
+    let written = crate::parallel::map(&jobs, |job| match *job {
         Job::Workbook => {
             let bytes = crate::xlsx::workbook(ds, schema, version);
             put(sink, "pillars.xlsx".into(), &mut |w| w.write_all(&bytes))
@@ -121,39 +121,6 @@ fn put(
 ) -> std::io::Result<(String, sink::Written)> {
     let w = sink.file(&rel, write)?;
     Ok((rel, w))
-}
-
-/// `f` applied to every item on up to `available_parallelism` threads; results in item
-/// order. Threads take the next unclaimed item, so one large item does not hold up the rest.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = vec![];
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("export thread panicked"))
-            .collect()
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Text for a CSV cell: text columns get the formula guard (`guard.rs`); numbers, dates
