@@ -5,11 +5,7 @@
 use crate::model::Value;
 use crate::reconcile::{Dataset, Table};
 use crate::schema::{FieldType, Schema, TableSchema};
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder,
-    StringBuilder, StringDictionaryBuilder,
-};
-use arrow::datatypes::{DataType, Field as ArrowField, Int32Type, Schema as ArrowSchema};
+use arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -32,6 +28,7 @@ pub fn sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+mod columns;
 pub mod sink;
 
 /// Each file written, with its size and SHA-256, in path order (manifest.json included).
@@ -178,97 +175,6 @@ pub fn arrow_type(f: &crate::schema::Field) -> DataType {
     }
 }
 
-fn column(f: &crate::schema::Field, col: usize, rows: &[Vec<Value>]) -> ArrayRef {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-    // Empty text is missing, as in the CSV (datapackage.json: `missingValues: [""]`), so that
-    // every format holds the same value (a provenance claim of an empty list is "").
-    // Performance: text values are appended by reference; only other values (a partial
-    // date, a number in a text column) are formatted.
-    fn text(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
-        match v {
-            Value::Null => None,
-            Value::Str(s) if s.is_empty() => None,
-            Value::Str(s) => Some(std::borrow::Cow::Borrowed(s.as_str())),
-            other => {
-                let s = other.to_string();
-                (!s.is_empty()).then_some(std::borrow::Cow::Owned(s))
-            }
-        }
-    }
-    match arrow_type(f) {
-        DataType::Dictionary(..) => {
-            let mut b = StringDictionaryBuilder::<Int32Type>::new();
-            rows.iter().for_each(|r| b.append_option(text(&r[col])));
-            Arc::new(b.finish())
-        }
-        DataType::Utf8 => {
-            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-            rows.iter().for_each(|r| b.append_option(text(&r[col])));
-            Arc::new(b.finish())
-        }
-        DataType::Int64 => {
-            let mut b = Int64Builder::new();
-            rows.iter().for_each(|r| {
-                b.append_option(if let Value::Int(i) = r[col] {
-                    Some(i)
-                } else {
-                    None
-                })
-            });
-            Arc::new(b.finish())
-        }
-        DataType::Float64 => {
-            let mut b = Float64Builder::new();
-            rows.iter().for_each(|r| {
-                b.append_option(if let Value::Num(n) = r[col] {
-                    Some(n)
-                } else {
-                    None
-                })
-            });
-            Arc::new(b.finish())
-        }
-        DataType::Boolean => {
-            let mut b = BooleanBuilder::new();
-            rows.iter().for_each(|r| {
-                b.append_option(if let Value::Bool(x) = r[col] {
-                    Some(x)
-                } else {
-                    None
-                })
-            });
-            Arc::new(b.finish())
-        }
-        DataType::Date32 => {
-            let mut b = Date32Builder::new();
-            rows.iter().for_each(|r| {
-                b.append_option(if let Value::Date(d) = r[col] {
-                    Some((d - epoch).num_days() as i32)
-                } else {
-                    None
-                })
-            });
-            Arc::new(b.finish())
-        }
-        DataType::List(_) => {
-            let mut b = ListBuilder::new(StringBuilder::new());
-            for r in rows {
-                match &r[col] {
-                    // One rule for "none" (issue 12): an empty list is null, as in the CSV,
-                    // where both are an empty cell.
-                    Value::List(l) if !l.is_empty() => {
-                        l.iter().for_each(|x| b.values().append_value(x));
-                        b.append(true);
-                    }
-                    _ => b.append(false),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        other => unreachable!("no builder for {other}"),
-    }
-}
-
 pub fn parquet(
     ts: &TableSchema,
     t: &Table,
@@ -316,14 +222,8 @@ pub fn write_parquet(
     let mut w = ArrowWriter::try_new(out, arrow_schema.clone(), Some(props))
         .map_err(std::io::Error::other)?;
     for rows in t.rows.chunks(PARQUET_BATCH) {
-        let columns: Vec<ArrayRef> = ts
-            .fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| column(f, i, rows))
-            .collect();
-        let batch =
-            RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
+        let batch = RecordBatch::try_new(arrow_schema.clone(), columns::columns(ts, rows))
+            .expect("columns match the schema");
         w.write(&batch).map_err(std::io::Error::other)?;
     }
     w.close().map_err(std::io::Error::other)?;
