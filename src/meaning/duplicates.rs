@@ -6,13 +6,15 @@
 //! overlapping dates and the deal's counterparty among the event's actors. Every threshold
 //! is in schema/tables/links.json (`x-duplicates`). A candidate passes once the two records
 //! are merged into one id or linked by any relation (distinct_from when they differ).
+//! Candidates come from blocks (items of one partner sharing a rare title token or an
+//! actor), so large inputs are not compared all against all; see `pairs`.
 
 use super::links::Link;
 use crate::diagnostic::{Code, Problem};
 use crate::extract::Extraction;
 use crate::model::{Pos, Record, Value};
 use crate::reconcile::Dataset;
-use crate::schema::Schema;
+use crate::schema::{Schema, TableSchema};
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 use std::collections::{HashMap, HashSet};
@@ -47,94 +49,151 @@ fn tokens(text: &str, stop: &HashSet<String>) -> Vec<String> {
         .collect()
 }
 
-fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
-    let stop: HashSet<String> = strings(&cfg["stopwords"]).into_iter().collect();
-    let specific_types = strings(&cfg["specific_actor_types"]);
-    let actors = schema.table("actors");
-    let mut specific: HashSet<String> = HashSet::new();
-    if let (Some(at), Some(t)) = (
-        actors,
-        ds.tables
-            .iter()
-            .find(|t| schema.tables[t.schema].name == "actors"),
-    ) {
+/// The ids of actors of a specific type (`specific_actor_types`: a person, a company).
+fn specific_actors(ds: &Dataset, schema: &Schema, cfg: &Json) -> HashSet<String> {
+    let types = strings(&cfg["specific_actor_types"]);
+    let rows = ds
+        .tables
+        .iter()
+        .find(|t| schema.tables[t.schema].name == "actors");
+    let mut out = HashSet::new();
+    if let (Some(at), Some(t)) = (schema.table("actors"), rows) {
         let (id, ty) = (at.field_index("actor_id"), at.field_index("actor_type"));
         if let (Some(id), Some(ty)) = (id, ty) {
             for row in &t.rows {
-                if specific_types.contains(&row[ty].to_string()) {
-                    specific.insert(row[id].to_string());
+                if types.contains(&row[ty].to_string()) {
+                    out.insert(row[id].to_string());
                 }
             }
         }
     }
-    let mut out = vec![];
-    for table in &ds.tables {
-        let ts = &schema.tables[table.schema];
-        if !strings(&cfg["tables"]).contains(&ts.name) {
-            continue;
-        }
+    out
+}
+
+/// Where one table keeps what the check compares: column positions, found once per table.
+struct Cols {
+    table: String,
+    id: usize,
+    partner: Option<usize>,
+    /// Start, end and precision of the date.
+    dates: [Option<usize>; 3],
+    counterparty: Option<usize>,
+    title: Vec<usize>,
+    actors: Vec<usize>,
+    amount: Vec<usize>,
+}
+
+impl Cols {
+    fn new(ts: &TableSchema, cfg: &Json) -> Cols {
         let col = |name: &str| ts.field_index(name);
         let cols = |key: &str| -> Vec<usize> {
             strings(&cfg[key]).iter().filter_map(|f| col(f)).collect()
         };
-        let (title_cols, actor_cols, amount_cols) = (
-            cols("title_fields"),
-            cols("actor_fields"),
-            cols("amount_fields"),
-        );
-        for row in &table.rows {
-            let id = row[col(&ts.id_field().name).unwrap()].to_string();
-            let tok: HashSet<String> = title_cols
-                .iter()
-                .flat_map(|&c| tokens(&row[c].to_string(), &stop))
-                .collect();
-            let mut names: HashSet<String> = HashSet::new();
-            for &c in &actor_cols {
-                match &row[c] {
-                    Value::List(l) => names.extend(l.iter().cloned()),
-                    Value::Str(s) => {
-                        names.insert(s.clone());
-                    }
-                    _ => {}
+        Cols {
+            table: ts.name.clone(),
+            id: col(&ts.id_field().name).expect("the id is a field"),
+            partner: col("partner"),
+            dates: [col("date_start"), col("date_end"), col("date_precision")],
+            counterparty: cfg["counterparty_field"].as_str().and_then(col),
+            title: cols("title_fields"),
+            actors: cols("actor_fields"),
+            amount: cols("amount_fields"),
+        }
+    }
+
+    fn item(&self, row: &[Value], stop: &HashSet<String>, specific: &HashSet<String>) -> Item {
+        let names = self.names(row);
+        Item {
+            table: self.table.clone(),
+            id: row[self.id].to_string(),
+            partner: self.partner.map(|c| row[c].to_string()).unwrap_or_default(),
+            dates: self.dates(row),
+            tokens: (self.title.iter())
+                .flat_map(|&c| tokens(&row[c].to_string(), stop))
+                .collect(),
+            specific: names.intersection(specific).cloned().collect(),
+            actors: names,
+            counterparty: self
+                .counterparty
+                .and_then(|c| row[c].as_str().map(String::from)),
+            amount: self.amount(row),
+        }
+    }
+
+    /// Every actor id the row names, in any of the `actor_fields`.
+    fn names(&self, row: &[Value]) -> HashSet<String> {
+        let mut names = HashSet::new();
+        for &c in &self.actors {
+            match &row[c] {
+                Value::List(l) => names.extend(l.iter().cloned()),
+                Value::Str(s) => {
+                    names.insert(s.clone());
                 }
+                _ => {}
             }
-            let dates = match (
-                col("date_start").map(|c| &row[c]),
-                col("date_end").map(|c| &row[c]),
-            ) {
-                (Some(Value::Date(a)), Some(Value::Date(b))) => {
-                    let precise =
-                        col("date_precision").is_some_and(|c| row[c].to_string() != "year");
-                    Some((*a, *b, precise))
-                }
-                _ => None,
-            };
-            let amount = amount_cols.iter().all(|&c| !row[c].is_null()).then(|| {
-                amount_cols
-                    .iter()
-                    .map(|&c| row[c].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            });
-            out.push(Item {
-                table: ts.name.clone(),
-                partner: col("partner")
-                    .map(|c| row[c].to_string())
-                    .unwrap_or_default(),
-                dates,
-                tokens: tok,
-                specific: names.intersection(&specific).cloned().collect(),
-                actors: names,
-                counterparty: cfg["counterparty_field"]
-                    .as_str()
-                    .and_then(col)
-                    .and_then(|c| row[c].as_str().map(String::from)),
-                amount: amount.filter(|a| !a.trim().is_empty()),
-                id,
-            });
+        }
+        names
+    }
+
+    /// Start, end, and whether the date is more precise than a year; None if undated.
+    fn dates(&self, row: &[Value]) -> Option<(NaiveDate, NaiveDate, bool)> {
+        let [start, end, precision] = self.dates;
+        match (start.map(|c| &row[c]), end.map(|c| &row[c])) {
+            (Some(Value::Date(a)), Some(Value::Date(b))) => {
+                let precise = precision.is_some_and(|c| row[c].to_string() != "year");
+                Some((*a, *b, precise))
+            }
+            _ => None,
+        }
+    }
+
+    /// The `amount_fields` joined by a space, when all are set and not blank.
+    fn amount(&self, row: &[Value]) -> Option<String> {
+        let amount = self.amount.iter().all(|&c| !row[c].is_null()).then(|| {
+            (self.amount.iter())
+                .map(|&c| row[c].to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        amount.filter(|a| !a.trim().is_empty())
+    }
+}
+
+fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
+    let stop: HashSet<String> = strings(&cfg["stopwords"]).into_iter().collect();
+    let specific = specific_actors(ds, schema, cfg);
+    let tables = strings(&cfg["tables"]);
+    let mut out = vec![];
+    for table in &ds.tables {
+        let ts = &schema.tables[table.schema];
+        if tables.contains(&ts.name) {
+            let cols = Cols::new(ts, cfg);
+            out.extend(table.rows.iter().map(|r| cols.item(r, &stop, &specific)));
         }
     }
     out
+}
+
+/// The thresholds and table pairs of `x-duplicates`, read once rather than once per pair.
+struct Rules {
+    /// Same table: title similarity enough on its own (1.0 when missing, as ever).
+    similar: f64,
+    /// Same table: title similarity enough with a shared specific actor.
+    similar_with_actor: f64,
+    same_people: Vec<String>,
+    same_counterparty: Vec<String>,
+}
+
+impl Rules {
+    fn new(cfg: &Json) -> Rules {
+        let f = |key: &str| cfg[key].as_f64().unwrap_or(1.0);
+        Rules {
+            similar: f("similar_titles"),
+            similar_with_actor: f("similar_titles_with_shared_actor"),
+            same_people: strings(&cfg["same_people"]),
+            same_counterparty: strings(&cfg["same_counterparty"]),
+        }
+    }
 }
 
 fn overlap(a: &Item, b: &Item) -> Option<bool> {
@@ -154,30 +213,23 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
 }
 
 /// Why `a` and `b` look like one thing, or None.
-fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
+fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
     if a.partner != b.partner {
         return None;
     }
     let shared: Vec<&String> = a.specific.intersection(&b.specific).collect();
-    let pair = |key: &str| {
-        let t = strings(&cfg[key]);
-        (t.contains(&a.table) && t.contains(&b.table) && a.table != b.table).then_some(())
-    };
+    let pair = |t: &[String]| t.contains(&a.table) && t.contains(&b.table) && a.table != b.table;
     if a.table == b.table {
         if overlap(a, b) == Some(false) {
             return None;
         }
         let j = jaccard(&a.tokens, &b.tokens);
-        if j >= cfg["similar_titles"].as_f64().unwrap_or(1.0) {
+        if j >= rules.similar {
             return Some(format!(
                 "same partner, compatible dates, similar titles ({j:.2})"
             ));
         }
-        if j >= cfg["similar_titles_with_shared_actor"]
-            .as_f64()
-            .unwrap_or(1.0)
-            && !shared.is_empty()
-        {
+        if j >= rules.similar_with_actor && !shared.is_empty() {
             return Some(format!(
                 "same partner, compatible dates, similar titles ({j:.2}) and a shared actor ({})",
                 shared[0]
@@ -194,7 +246,7 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
     if overlap(a, b) != Some(true) {
         return None;
     }
-    if pair("same_people").is_some() {
+    if pair(&rules.same_people) {
         let precise = a.dates.is_some_and(|d| d.2) && b.dates.is_some_and(|d| d.2);
         if (precise && !shared.is_empty()) || shared.len() >= 2 {
             let names: Vec<&str> = shared.iter().map(|s| s.as_str()).collect();
@@ -204,7 +256,7 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
             ));
         }
     }
-    if pair("same_counterparty").is_some() {
+    if pair(&rules.same_counterparty) {
         let (deal, other) = if a.counterparty.is_some() {
             (a, b)
         } else {
@@ -221,44 +273,164 @@ fn why(a: &Item, b: &Item, cfg: &Json) -> Option<String> {
     None
 }
 
-/// The pairs worth comparing: same partner, and overlapping dates or one of them undated
-/// (a sweep over the dated items in start order, so large inputs are not compared all
-/// against all). In a stable order: by position in `items`.
-fn pairs(items: &[Item]) -> Vec<(&Item, &Item)> {
-    let mut by_partner: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, it) in items.iter().enumerate() {
-        by_partner.entry(it.partner.as_str()).or_default().push(i);
-    }
-    let mut out: Vec<(usize, usize)> = vec![];
-    for group in by_partner.values() {
-        let (mut dated, undated): (Vec<usize>, Vec<usize>) =
-            group.iter().partition(|&&i| items[i].dates.is_some());
-        dated.sort_by_key(|&i| items[i].dates.unwrap().0);
-        for (k, &i) in dated.iter().enumerate() {
-            let end = items[i].dates.unwrap().1;
-            for &j in dated[k + 1..]
-                .iter()
-                .take_while(|&&j| items[j].dates.unwrap().0 <= end)
-            {
-                out.push((i.min(j), i.max(j)));
-            }
-        }
-        for &u in &undated {
-            for &j in group
-                .iter()
-                .filter(|&&j| j != u && items[j].table == items[u].table)
-            {
-                // Two undated items: once, from the lower index.
-                if items[j].dates.is_some() || u < j {
-                    out.push((u.min(j), u.max(j)));
-                }
-            }
-        }
-    }
+/// What two items must share for `why` to return Some (within one partner): similar
+/// titles share a token of both title prefixes; a shared specific actor, or a deal's
+/// counterparty among the other item's actors, is an actor both have as a key.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Key<'a> {
+    Token(&'a str),
+    Actor(&'a str),
+}
+
+/// How many of a title's `k` tokens (rarest first) go into blocks: k − ⌈t·k⌉ + 1. Two token
+/// sets with Jaccard ≥ t share at least ⌈t·k⌉ tokens for either size k, so the rarest
+/// shared token is in both prefixes (prefix filtering). t·k is shrunk by a hair first:
+/// float error can then only lengthen the prefix, which is always safe.
+fn prefix_len(k: usize, t: f64) -> usize {
+    let alpha = (t * k as f64 * (1.0 - 1e-9)).ceil().max(0.0) as usize;
+    (k + 1).saturating_sub(alpha).min(k)
+}
+
+/// The distinct keys of one item (see `Key`). Titles: the prefix of its tokens in the global
+/// order (fewest items first, then the text, so it is deterministic). Actors: the specific
+/// ones, its counterparty, and any actor that is some item's counterparty; no other actor
+/// can make two items duplicates.
+fn keys<'a>(
+    it: &'a Item,
+    freq: &HashMap<&str, usize>,
+    t: f64,
+    counterparties: &HashSet<&str>,
+) -> Vec<Key<'a>> {
+    let mut tokens: Vec<&str> = it.tokens.iter().map(String::as_str).collect();
+    tokens.sort_unstable_by_key(|w| (freq[w], *w));
+    tokens.truncate(prefix_len(tokens.len(), t));
+    let actors = it
+        .actors
+        .iter()
+        .map(String::as_str)
+        .filter(|a| it.specific.contains(*a) || counterparties.contains(a));
+    let mut out: Vec<Key> = tokens
+        .into_iter()
+        .map(Key::Token)
+        .chain(actors.chain(it.counterparty.as_deref()).map(Key::Actor))
+        .collect();
+    // The counterparty is usually among the actors too: an item enters a block once.
     out.sort_unstable();
-    out.into_iter()
-        .map(|(i, j)| (&items[i], &items[j]))
-        .collect()
+    out.dedup();
+    out
+}
+
+/// Calls `each` with every block: positions in `items` (ascending, at least two) of one
+/// partner's items that share a key. When any two titles are similar enough (threshold
+/// ≤ 0), a partner's items are one block, as before blocking.
+fn blocks(items: &[Item], rules: &Rules, mut each: impl FnMut(&[usize])) {
+    let mut keyed: Vec<(&str, Option<Key>, usize)> = vec![];
+    if rules.similar <= 0.0 {
+        keyed.extend(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| (&*it.partner, None, i)),
+        );
+    } else {
+        let mut freq: HashMap<&str, usize> = HashMap::new();
+        for w in items.iter().flat_map(|it| &it.tokens) {
+            *freq.entry(w).or_default() += 1;
+        }
+        let cps: HashSet<&str> = items
+            .iter()
+            .filter_map(|it| it.counterparty.as_deref())
+            .collect();
+        for (i, it) in items.iter().enumerate() {
+            for k in keys(it, &freq, rules.similar, &cps) {
+                keyed.push((&it.partner, Some(k), i));
+            }
+        }
+    }
+    // Sorted, a block is a run of one (partner, key); no map of millions of small vectors.
+    keyed.sort_unstable();
+    let mut group = vec![];
+    for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if run.len() > 1 {
+            group.clear();
+            group.extend(run.iter().map(|k| k.2));
+            each(&group);
+        }
+    }
+}
+
+/// The pairs of `group` (positions in `items`) whose dates allow a duplicate: overlapping
+/// dates, or one undated and both in one table. A sweep over the dated items in start
+/// order, so a large group is not compared all against all. Pushed as (lower, higher).
+fn sweep(items: &[Item], group: &[usize], out: &mut Vec<(usize, usize)>) {
+    let (mut dated, undated): (Vec<usize>, Vec<usize>) =
+        group.iter().partition(|&&i| items[i].dates.is_some());
+    dated.sort_by_key(|&i| items[i].dates.unwrap().0);
+    for (k, &i) in dated.iter().enumerate() {
+        let end = items[i].dates.unwrap().1;
+        for &j in dated[k + 1..]
+            .iter()
+            .take_while(|&&j| items[j].dates.unwrap().0 <= end)
+        {
+            out.push((i.min(j), i.max(j)));
+        }
+    }
+    for &u in &undated {
+        for &j in group
+            .iter()
+            .filter(|&&j| j != u && items[j].table == items[u].table)
+        {
+            // Two undated items: once, from the lower index.
+            if items[j].dates.is_some() || u < j {
+                out.push((u.min(j), u.max(j)));
+            }
+        }
+    }
+}
+
+/// The pairs worth comparing, as positions in `items`: those of a block (see `blocks`)
+/// whose dates allow a duplicate (see `sweep`). A superset of the pairs `why` accepts, in
+/// a stable order (sorted, each once), so problems come out as they did before blocking.
+fn pairs(items: &[Item], rules: &Rules) -> Vec<(usize, usize)> {
+    let mut out = vec![];
+    blocks(items, rules, |group| sweep(items, group, &mut out));
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The problem for one probable duplicate, located at the first claim of each record.
+fn problem(
+    ex: &Extraction,
+    schema: &Schema,
+    first: &HashMap<(&str, &str), Pos>,
+    a: &Item,
+    b: &Item,
+    reason: &str,
+) -> Problem {
+    let raw = |t: &str| {
+        schema
+            .table(t)
+            .and_then(|t| t.raw_table.clone())
+            .unwrap_or_default()
+    };
+    let (ra, rb) = (raw(&a.table), raw(&b.table));
+    let mut p = Problem::new(
+        Code::ProbableDuplicate,
+        format!("{ra} `{}` and {rb} `{}` look like the same thing: {reason}", a.id, b.id),
+    )
+    .record(&a.table, &a.id)
+    .expected(format!(
+        "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
+        a.id, b.id
+    ));
+    if let Some(pos) = first.get(&(a.table.as_str(), a.id.as_str())) {
+        p = p.at(ex.loc(*pos));
+    }
+    if let Some(pos) = first.get(&(b.table.as_str(), b.id.as_str())) {
+        p = p.note(ex.loc(*pos), format!("{rb} `{}` is here", b.id));
+    }
+    p
 }
 
 /// Every candidate pair not merged or linked, as problems located at both records.
@@ -289,42 +461,17 @@ pub fn check(
             .entry((schema.tables[r.table].name.as_str(), r.id.as_str()))
             .or_insert(r.pos);
     }
+    let rules = Rules::new(cfg);
     let mut problems = vec![];
-    for (a, b) in pairs(&items) {
-        if linked.contains(&(
-            a.table.as_str(),
-            a.id.as_str(),
-            b.table.as_str(),
-            b.id.as_str(),
-        )) {
+    for (i, j) in pairs(&items, &rules) {
+        let (a, b) = (&items[i], &items[j]);
+        let key = (&*a.table, &*a.id, &*b.table, &*b.id);
+        if linked.contains(&key) {
             continue;
         }
-        let Some(reason) = why(a, b, cfg) else {
-            continue;
-        };
-        let raw = |t: &str| {
-            schema
-                .table(t)
-                .and_then(|t| t.raw_table.clone())
-                .unwrap_or_default()
-        };
-        let (ra, rb) = (raw(&a.table), raw(&b.table));
-        let mut p = Problem::new(
-            Code::ProbableDuplicate,
-            format!("{ra} `{}` and {rb} `{}` look like the same thing: {reason}", a.id, b.id),
-        )
-        .record(&a.table, &a.id)
-        .expected(format!(
-            "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
-            a.id, b.id
-        ));
-        if let Some(pos) = first.get(&(a.table.as_str(), a.id.as_str())) {
-            p = p.at(ex.loc(*pos));
+        if let Some(reason) = why(a, b, &rules) {
+            problems.push(problem(ex, schema, &first, a, b, &reason));
         }
-        if let Some(pos) = first.get(&(b.table.as_str(), b.id.as_str())) {
-            p = p.note(ex.loc(*pos), format!("{rb} `{}` is here", b.id));
-        }
-        problems.push(p);
     }
     problems
 }
@@ -350,6 +497,15 @@ mod tests {
         }
     }
 
+    fn rules(similar: f64, similar_with_actor: f64) -> Rules {
+        Rules {
+            similar,
+            similar_with_actor,
+            same_people: vec!["events".into(), "visits".into()],
+            same_counterparty: vec!["events".into(), "deals".into()],
+        }
+    }
+
     /// The sweep yields exactly the pairs an all-against-all comparison would consider.
     #[test]
     fn sweep_equals_all_pairs() {
@@ -370,11 +526,8 @@ mod tests {
             };
             items.push(item(table, partner, dates));
         }
-        let idx = |p: &Item| items.iter().position(|x| std::ptr::eq(x, p)).unwrap();
-        let got: Vec<(usize, usize)> = pairs(&items)
-            .into_iter()
-            .map(|(a, b)| (idx(a), idx(b)))
-            .collect();
+        // A threshold of 0 makes every two titles similar: one block per partner.
+        let got = pairs(&items, &rules(0.0, 0.3));
         let mut want = vec![];
         for i in 0..items.len() {
             for j in i + 1..items.len() {
@@ -395,5 +548,126 @@ mod tests {
             "the test data should have pairs: {}",
             want.len()
         );
+    }
+
+    /// A tiny LCG (Knuth's MMIX constants): the same pseudo-random items on every run.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    /// Items from small vocabularies, so that titles, actors and amounts often coincide;
+    /// some undated, three partners, three tables. Persons (p) and companies (c) are specific.
+    fn random_items(n: usize) -> Vec<Item> {
+        const WORDS: [&str; 8] = [
+            "rail", "steel", "loan", "bridge", "mine", "plant", "summit", "energy",
+        ];
+        const ACTORS: [&str; 7] = ["p1", "p2", "p3", "c1", "c2", "gov", "ministry"];
+        let mut r = Lcg(7);
+        let mut out = vec![];
+        for _ in 0..n {
+            let table = ["events", "deals", "visits"][r.below(3)];
+            let partner = ["CN", "RU", "EU"][r.below(3)];
+            let year = 2000 + r.below(6) as i32;
+            let dates = (r.below(5) > 0).then(|| (year, year + r.below(2) as i32));
+            let mut it = item(table, partner, dates);
+            if let Some(d) = &mut it.dates {
+                d.2 = r.below(2) == 0;
+            }
+            for _ in 0..r.below(5) {
+                it.tokens.insert(WORDS[r.below(WORDS.len())].into());
+            }
+            for _ in 0..r.below(3) {
+                it.actors.insert(ACTORS[r.below(ACTORS.len())].into());
+            }
+            if table == "deals" && r.below(3) > 0 {
+                let cp = ACTORS[r.below(ACTORS.len())];
+                it.counterparty = Some(cp.into());
+                if r.below(2) == 0 {
+                    it.actors.insert(cp.into());
+                }
+            }
+            it.specific = it
+                .actors
+                .iter()
+                .filter(|a| !a.starts_with(['g', 'm']))
+                .cloned()
+                .collect();
+            it.amount = (r.below(3) == 0).then(|| ["1 EUR", "2 EUR"][r.below(2)].into());
+            out.push(it);
+        }
+        out
+    }
+
+    /// Blocking loses nothing: the pairs `why` accepts among the blocked candidates are the
+    /// pairs it accepts among all pairs, for usual and unusual thresholds.
+    #[test]
+    fn blocked_equals_all_pairs() {
+        let items = random_items(400);
+        for (similar, with_actor) in [
+            (0.5, 0.3),
+            (0.3, 0.5),
+            (0.34, 0.0),
+            (0.67, 0.2),
+            (1.0, 1.0),
+            (0.0, 0.3),
+        ] {
+            let rules = rules(similar, with_actor);
+            let accepted = |&(i, j): &(usize, usize)| why(&items[i], &items[j], &rules).is_some();
+            let got: Vec<(usize, usize)> =
+                pairs(&items, &rules).into_iter().filter(accepted).collect();
+            let want: Vec<(usize, usize)> = (0..items.len())
+                .flat_map(|i| (i + 1..items.len()).map(move |j| (i, j)))
+                .filter(accepted)
+                .collect();
+            assert_eq!(got, want, "thresholds {similar} / {with_actor}");
+            // Titles alone must account for many of them, or the prefixes go untested.
+            let by_title = want
+                .iter()
+                .filter(|&&(i, j)| jaccard(&items[i].tokens, &items[j].tokens) >= similar)
+                .count();
+            assert!(
+                by_title >= 20,
+                "{similar}: {by_title} of {} by title",
+                want.len()
+            );
+        }
+    }
+
+    /// The prefix is never shorter than the exact one: a title of k tokens is similar to
+    /// another (as `why` computes it, in floats) only when they share at least m tokens,
+    /// the least m with m / k ≥ t.
+    #[test]
+    fn prefix_is_long_enough() {
+        let ts = [
+            0.1,
+            0.2,
+            0.3,
+            1.0 / 3.0,
+            0.34,
+            0.4,
+            0.5,
+            0.6,
+            2.0 / 3.0,
+            0.7,
+            0.9,
+            1.0,
+        ];
+        for t in ts {
+            for k in 1..=60usize {
+                let m = (1..=k).find(|&m| m as f64 / k as f64 >= t).unwrap();
+                assert!(prefix_len(k, t) > k - m, "t {t}, k {k}");
+                assert!(prefix_len(k, t) <= k);
+            }
+        }
+        assert_eq!(prefix_len(0, 0.5), 0);
+        assert_eq!(prefix_len(4, 1.5), 0, "a threshold above 1 is never met");
     }
 }
