@@ -217,7 +217,9 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
     if a.partner != b.partner {
         return None;
     }
-    let shared: Vec<&String> = a.specific.intersection(&b.specific).collect();
+    // Sorted: a hash set's order changes from run to run, and the message names them.
+    let mut shared: Vec<&String> = a.specific.intersection(&b.specific).collect();
+    shared.sort();
     let pair = |t: &[String]| t.contains(&a.table) && t.contains(&b.table) && a.table != b.table;
     if a.table == b.table {
         if overlap(a, b) == Some(false) {
