@@ -75,7 +75,7 @@ impl PartialDate {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
-    Str(String),
+    Str(std::sync::Arc<str>),
     Int(i64),
     Num(f64),
     Bool(bool),

@@ -245,7 +245,7 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
             }
         },
         (FieldType::Date, _, _) => return Err(wrong("a date string YYYY-MM-DD")),
-        (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.clone()),
+        (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.as_str().into()),
         (FieldType::String, _, _) => return Err(wrong("a string")),
     };
     if let Some(f) = crate::limits::number(field.ftype, &v) {

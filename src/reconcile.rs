@@ -10,6 +10,7 @@ use crate::model::{Record, Resolution, Value};
 use crate::schema::{DatePart, Derive, Merge, Schema, TableSchema};
 use chrono::Datelike;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// One output table: rows aligned with the table schema's fields, ordered by id.
 #[derive(Debug, Clone)]
@@ -58,6 +59,7 @@ pub fn run(
         schema,
         res: &res_index,
         prov: prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema)),
+        names: Names::new(ex, schema),
     };
     // Performance (issue 13): records are merged on all cores, each thread a contiguous run
     // of (table, id) keys; the runs are joined in key order, so the result does not depend
@@ -119,6 +121,28 @@ struct Ctx<'a> {
     schema: &'a Schema,
     res: &'a crate::resolution::Index<'a>,
     prov: Option<ProvenanceBuilder<'a>>,
+    names: Names,
+}
+
+/// The texts every provenance row repeats, made once and shared by all rows (memory: a
+/// million records make ~8 million provenance rows).
+struct Names {
+    tables: Vec<Arc<str>>,
+    fields: Vec<Vec<Arc<str>>>,
+    sources: Vec<Arc<str>>,
+}
+
+impl Names {
+    fn new(ex: &Extraction, schema: &Schema) -> Names {
+        let text = |s: &str| Arc::<str>::from(s);
+        Names {
+            tables: schema.tables.iter().map(|t| text(&t.name)).collect(),
+            fields: (schema.tables.iter())
+                .map(|t| t.fields.iter().map(|f| text(&f.name)).collect())
+                .collect(),
+            sources: ex.sources.iter().map(|s| text(&s.id)).collect(),
+        }
+    }
 }
 
 /// What one thread merged: rows (with their table) and provenance rows in key order, the
@@ -172,7 +196,13 @@ fn merge_group<'a>(
     let key = (group[0].table, group[0].id.as_str());
     let t = &schema.tables[key.0];
     let mut row = vec![Value::Null; t.fields.len()];
-    row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.to_string());
+    let id: Arc<str> = key.1.into();
+    row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(id.clone());
+    let locators: Vec<Arc<str>> = group.iter().map(|r| r.locator.as_str().into()).collect();
+    let locator = |rec: &Record<Value>| {
+        let nth = group.iter().position(|r| std::ptr::eq(*r, rec)).unwrap();
+        Value::Str(locators[nth].clone())
+    };
     for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
         let claims: Vec<Claim> = group
             .iter()
@@ -268,12 +298,12 @@ fn merge_group<'a>(
                     source_id(c.rec),
                     pb.row(
                         [
-                            Value::Str(t.name.clone()),
-                            Value::Str(key.1.to_string()),
-                            Value::Str(f.name.clone()),
+                            Value::Str(ctx.names.tables[key.0].clone()),
+                            Value::Str(id.clone()),
+                            Value::Str(ctx.names.fields[key.0][fi].clone()),
                             c.value.clone(),
-                            Value::Str(source_id(c.rec).to_string()),
-                            Value::Str(c.rec.locator.clone()),
+                            Value::Str(ctx.names.sources[c.rec.source as usize].clone()),
+                            locator(c.rec),
                             Value::Bool(is_kept),
                             reason,
                         ],
@@ -388,7 +418,7 @@ impl<'a> ProvenanceBuilder<'a> {
             if let Some(i) = i {
                 row[*i] = match v {
                     Value::Null | Value::Bool(_) | Value::Str(_) => v,
-                    other => Value::Str(other.to_string()),
+                    other => Value::Str(other.to_string().into()),
                 };
             }
         }
@@ -437,11 +467,11 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
                     _ => Value::Null,
                 },
                 Derive::Ascii { from } => match &row[t.field_index(from).unwrap()] {
-                    Value::Str(s) => Value::Str(deunicode::deunicode(s)),
+                    Value::Str(s) => Value::Str(deunicode::deunicode(s).into()),
                     _ => Value::Null,
                 },
                 Derive::SourceIds => Value::List(sources.iter().map(|s| s.to_string()).collect()),
-                Derive::SchemaVersion => Value::Str(schema.version.clone()),
+                Derive::SchemaVersion => Value::Str(schema.version.as_str().into()),
                 Derive::Meaning(_) => Value::Null, // filled by crate::meaning::enrich
             };
         }

@@ -160,8 +160,8 @@ pub fn index<'a>(
 /// merged field, the reason on the kept claim of a resolved one, else empty.
 pub fn note(r: Option<&Resolution<Value>>, is_kept: bool) -> Value {
     match r {
-        Some(r) if r.merged => Value::Str(format!("merged: {}", r.reason)),
-        Some(r) if is_kept => Value::Str(r.reason.clone()),
+        Some(r) if r.merged => Value::Str(format!("merged: {}", r.reason).into()),
+        Some(r) if is_kept => Value::Str(r.reason.as_str().into()),
         _ => Value::Null,
     }
 }

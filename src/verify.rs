@@ -774,7 +774,7 @@ pub fn run(
             .iter()
             .find(|(fi, _, _)| t.fields[*fi].name == "file");
         let (name, pos) = match file {
-            Some((_, Value::Str(s), p)) => (s.clone(), *p),
+            Some((_, Value::Str(s), p)) => (s.to_string(), *p),
             _ => (format!("{}.txt", r.id), r.pos),
         };
         let path = sources.join(&name);

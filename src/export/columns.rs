@@ -47,7 +47,7 @@ fn text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
         Value::Null => None,
         Value::Str(s) if s.is_empty() => None,
-        Value::Str(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Str(s) => Some(Cow::Borrowed(&**s)),
         other => {
             let s = other.to_string();
             (!s.is_empty()).then_some(Cow::Owned(s))

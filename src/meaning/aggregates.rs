@@ -83,7 +83,7 @@ pub fn apply(ds: &mut Dataset, links: &[Link], schema: &Schema, hand: &[(String,
     let id = ts.field_index(&ts.id_field().name).unwrap();
     let set_note = |row: &mut Vec<Value>, s: String| {
         if let Some(n) = note {
-            row[n] = Value::Str(s);
+            row[n] = Value::Str(s.into());
         }
     };
     let mut hand_set = vec![false; table.rows.len()];

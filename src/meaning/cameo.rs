@@ -155,8 +155,8 @@ pub fn label(ts: &TableSchema, f: &Field, row: &[Value], schema: &Schema) -> Val
         Value::Str(code) => schema
             .vocabularies
             .get(CODES)
-            .and_then(|v| v.values.get(code))
-            .map_or(Value::Null, |l| Value::Str(l.clone())),
+            .and_then(|v| v.values.get(&**code))
+            .map_or(Value::Null, |l| Value::Str(l.as_str().into())),
         _ => Value::Null,
     }
 }

@@ -183,13 +183,13 @@ impl Rates {
                 let mut row = vec![Value::Null; ts.fields.len()];
                 let cells = [
                     ("year", Value::Int(*y as i64)),
-                    ("currency", Value::Str(c.clone())),
+                    ("currency", Value::Str(c.as_str().into())),
                     ("per_eur", num(a.per_eur)),
                     ("per_usd", num(a.per_usd)),
                     ("days_averaged", Value::Int(a.days as i64)),
-                    ("source", Value::Str(self.source[y].clone())),
-                    ("note", a.note.clone().map_or(Value::Null, Value::Str)),
-                    ("schema_version", Value::Str(schema.version.clone())),
+                    ("source", Value::Str(self.source[y].as_str().into())),
+                    ("note", a.note.as_deref().map_or(Value::Null, |n| Value::Str(n.into()))),
+                    ("schema_version", Value::Str(schema.version.as_str().into())),
                 ];
                 for (name, v) in cells {
                     if let Some(i) = ts.field_index(name) {
@@ -274,7 +274,7 @@ impl Rates {
             }
             _ => match result("USD").and(result("EUR")) {
                 Ok(_) => Value::Null,
-                Err(why) => Value::Str(why),
+                Err(why) => Value::Str(why.into()),
             },
         }
     }

@@ -97,7 +97,7 @@ fn mark_provenance(
                     .or_insert_with(HashSet::new)
                     .insert(fname.to_string());
             }
-            row[dr] = Value::Str(why.to_string());
+            row[dr] = Value::Str(why.to_string().into());
         }
     }
     kept

@@ -127,7 +127,7 @@ impl Cols {
             match &row[c] {
                 Value::List(l) => names.extend(l.iter().cloned()),
                 Value::Str(s) => {
-                    names.insert(s.clone());
+                    names.insert(s.to_string());
                 }
                 _ => {}
             }

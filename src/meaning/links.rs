@@ -407,7 +407,7 @@ pub fn rows(
         return (vec![], vec![]);
     };
     let source_id = |l: &RawLink| ex.sources[l.source as usize].id.clone();
-    let str_ = |s: &str| Value::Str(s.to_string());
+    let str_ = |s: &str| Value::Str(s.to_string().into());
     let mut out = vec![];
     let mut prov = vec![];
     for l in links {
@@ -455,7 +455,7 @@ pub fn rows(
                 ("record_id", str_(&key)),
                 ("field", str_(field)),
                 ("value", value),
-                ("source_id", Value::Str(source)),
+                ("source_id", Value::Str(source.into())),
                 ("locator", str_(&c.locator)),
                 ("kept", Value::Bool(true)),
                 ("schema_version", str_(&schema.version)),
