@@ -80,7 +80,8 @@ pub enum Value {
     Num(f64),
     Bool(bool),
     Date(NaiveDate),
-    PDate(PartialDate),
+    /// Boxed: the largest variant otherwise, and every value of a row would pay for it.
+    PDate(Box<PartialDate>),
     List(Vec<String>),
 }
 

@@ -217,7 +217,7 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         other => other,
     };
     let v = match (field.ftype, field.kind, raw) {
-        (_, Kind::PartialDate, RawValue::Str(s)) => Value::PDate(parse_partial_date(s)?),
+        (_, Kind::PartialDate, RawValue::Str(s)) => Value::PDate(Box::new(parse_partial_date(s)?)),
         (_, Kind::PartialDate, _) => return Err(wrong("a date string such as \"2019-09\"")),
         // `-0` is published as 0: a sign on zero means nothing and confuses readers.
         (FieldType::Number, _, r) => Value::Num(parse_amount(r)? + 0.0),

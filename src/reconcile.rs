@@ -435,7 +435,7 @@ fn most_precise_nested<'a>(claims: &'a [Claim]) -> Option<&'a Value> {
         .iter()
         .map(|c| {
             if let Value::PDate(d) = c.value {
-                Some(d)
+                Some(&**d)
             } else {
                 None
             }
@@ -445,7 +445,7 @@ fn most_precise_nested<'a>(claims: &'a [Claim]) -> Option<&'a Value> {
     dates.iter().all(|d| d.contains(inner)).then(|| {
         claims
             .iter()
-            .find(|c| matches!(c.value, Value::PDate(d) if d == *inner))
+            .find(|c| matches!(c.value, Value::PDate(d) if **d == **inner))
             .unwrap()
             .value
     })
@@ -509,7 +509,7 @@ mod tests {
     fn claim_values(dates: &[&str]) -> Vec<Value> {
         dates
             .iter()
-            .map(|d| Value::PDate(parse_partial_date(d).unwrap()))
+            .map(|d| Value::PDate(Box::new(parse_partial_date(d).unwrap())))
             .collect()
     }
 

@@ -274,7 +274,7 @@ mod tests {
             "events",
             id,
             vec![
-                ("date", Value::PDate(date)),
+                ("date", Value::PDate(Box::new(date))),
                 ("partner", str_("CN")),
                 ("event_type", str_("other")),
                 ("cameo", str_("010")),
@@ -338,7 +338,7 @@ mod tests {
             vec![
                 ("indicator", str_("trade_share")),
                 ("partner", str_("CN")),
-                ("period", Value::PDate(parse_partial_date("2020").unwrap())),
+                ("period", Value::PDate(Box::new(parse_partial_date("2020").unwrap()))),
                 ("value", Value::Num(120.0)),
                 ("unit", str_("percent")),
             ],
