@@ -92,12 +92,18 @@ fn record_problem(path: &Path, msg: String) -> Problem {
 /// separators that cannot occur in a value's text form ambiguously (lengths are hashed).
 pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
     let mut h = Sha256::new();
+    // Performance: the hash is fed in 64 KiB blocks (two small updates per value cost more
+    // than the hashing), and each value's text goes through one reused buffer (text values
+    // are borrowed). SHA-256 over the same bytes in any blocking is the same hash.
+    let mut pending: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut put = |s: &str| {
-        h.update((s.len() as u64).to_le_bytes());
-        h.update(s.as_bytes());
+        pending.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        pending.extend_from_slice(s.as_bytes());
+        if pending.len() >= 1 << 16 {
+            h.update(&pending);
+            pending.clear();
+        }
     };
-    // Performance: each value's text goes through one reused buffer (text values are
-    // borrowed), not a new String per value.
     let mut buf = String::new();
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
@@ -107,6 +113,7 @@ pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
             for v in row {
                 match v {
                     crate::model::Value::Str(s) => put(s),
+                    crate::model::Value::Null => put(""),
                     other => {
                         buf.clear();
                         let _ = write!(buf, "{other}");
@@ -116,6 +123,7 @@ pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
             }
         }
     }
+    h.update(&pending);
     hex(&h.finalize())
 }
 
