@@ -7,15 +7,23 @@ const CHUNKS_MIN: usize = 4096;
 /// `f` over contiguous chunks of `items`, one chunk per core; results in item order. For
 /// uniform work over many small items (records, groups).
 pub fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
+    ranges(items.len(), |r| f(&items[r]))
+}
+
+/// `f` over contiguous ranges of `0..len`, one range per core; results in range order.
+pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
     let threads = threads();
-    if threads <= 1 || items.len() < CHUNKS_MIN {
-        return vec![f(items)];
+    if threads <= 1 || len < CHUNKS_MIN {
+        return vec![f(0..len)];
     }
-    let size = items.len().div_ceil(threads);
+    let size = len.div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .map(|chunk| s.spawn(|| f(chunk)))
+        let handles: Vec<_> = (0..len)
+            .step_by(size)
+            .map(|start| {
+                let f = &f;
+                s.spawn(move || f(start..(start + size).min(len)))
+            })
             .collect();
         handles
             .into_iter()
@@ -56,8 +64,14 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     out.into_iter().map(|(_, r)| r).collect()
 }
 
+/// One per core, or `PILLARS_THREADS` when set to a positive number (the output is the same
+/// for any number; the tests compare 1 with several).
 fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::env::var("PILLARS_THREADS")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .filter(|&n: &usize| n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[cfg(test)]

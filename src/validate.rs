@@ -8,7 +8,7 @@ use crate::model::{Record, Value};
 use crate::schema::{DatePart, Derive, FieldType, Schema};
 use chrono::Datelike;
 use chrono::NaiveDate;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Today's date, or `PILLARS_TODAY` (YYYY-MM-DD) when set, so tests are reproducible.
 pub fn today() -> NaiveDate {
@@ -29,7 +29,6 @@ pub fn run(
     schema: &Schema,
     today: NaiveDate,
 ) -> Vec<Problem> {
-    let mut problems = vec![];
     // Ids of every table, for reference checks.
     let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     for r in records {
@@ -37,22 +36,74 @@ pub fn run(
             .or_default()
             .insert(r.id.as_str());
     }
+    let mut duplicates = duplicate_ids(ex, records, schema);
+    let check = Check {
+        ex,
+        schema,
+        today,
+        ids: &ids,
+    };
+    // Performance (issue 13): records are checked on all cores, in contiguous runs joined in
+    // order; each record's problems follow its duplicate-id problem, as in one pass.
+    let parts = crate::parallel::ranges(records.len(), |range| {
+        let mut problems = vec![];
+        for ri in range {
+            check.record(ri, &records[ri], &mut problems);
+        }
+        problems
+    });
+    let mut problems = vec![];
+    for (ri, p) in parts.into_iter().flatten() {
+        while let Some(dup) = duplicates.first_entry().filter(|e| *e.key() <= ri) {
+            problems.push(dup.remove());
+        }
+        problems.push(p);
+    }
+    problems.extend(duplicates.into_values());
+    problems
+}
+
+/// An id defined twice in one file: the problem, by the index of the second record.
+fn duplicate_ids(
+    ex: &Extraction,
+    records: &[Record<Value>],
+    schema: &Schema,
+) -> BTreeMap<usize, Problem> {
     let mut seen: HashMap<(u32, usize, &str), &Record<Value>> = HashMap::new();
+    let mut problems = BTreeMap::new();
     for (ri, r) in records.iter().enumerate() {
+        if let Some(first) = seen.insert((r.source, r.table, r.id.as_str()), r) {
+            let t = &schema.tables[r.table];
+            let p = Problem::new(
+                Code::DuplicateId,
+                format!("`{}` is defined twice in this file", r.id),
+            )
+            .record(&t.name, &r.id)
+            .at(ex.loc(r.pos))
+            .note(ex.loc(first.pos), "first defined here")
+            .expected("one entry per id in a file; merge the two entries");
+            problems.insert(ri, p);
+        }
+    }
+    problems
+}
+
+/// What the check of one record reads.
+struct Check<'a> {
+    ex: &'a Extraction,
+    schema: &'a Schema,
+    today: NaiveDate,
+    ids: &'a HashMap<&'a str, HashSet<&'a str>>,
+}
+
+impl Check<'_> {
+    /// Every constraint on record `ri`; its problems, each with the record's index.
+    fn record(&self, ri: usize, r: &Record<Value>, out: &mut Vec<(usize, Problem)>) {
+        let (ex, schema, today, ids) = (self.ex, self.schema, self.today, self.ids);
+        let mut problems = vec![];
         let t = &schema.tables[r.table];
         let id_field = t.id_field();
         let problem = |code, msg: String| Problem::new(code, msg).record(&t.name, &r.id);
-        if let Some(first) = seen.insert((r.source, r.table, r.id.as_str()), r) {
-            problems.push(
-                problem(
-                    Code::DuplicateId,
-                    format!("`{}` is defined twice in this file", r.id),
-                )
-                .at(ex.loc(r.pos))
-                .note(ex.loc(first.pos), "first defined here")
-                .expected("one entry per id in a file; merge the two entries"),
-            );
-        }
         problems.extend(crate::limits::record(ex, t, r));
         if let Some(p) = &id_field.pattern
             && !p.is_match(&r.id)
@@ -173,15 +224,15 @@ pub fn run(
             // check them here, where the annotator's line is known.
             if let Value::PDate(d) = v {
                 for g in t.fields.iter().filter(|g| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name)) {
-                    let year = f64::from(d.start.year());
-                    if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
-                        problems.push(at(
-                            Code::OutOfRange,
-                            format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
-                            format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
-                        ));
-                    }
+                let year = f64::from(d.start.year());
+                if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
+                    problems.push(at(
+                        Code::OutOfRange,
+                        format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
+                        format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
+                    ));
                 }
+            }
             }
             if let Some(target) = &f.reference {
                 let items: Vec<&str> = match v {
@@ -206,8 +257,8 @@ pub fn run(
                 }
             }
         }
+        out.extend(problems.into_iter().map(|p| (ri, p)));
     }
-    problems
 }
 
 #[cfg(test)]
@@ -338,7 +389,10 @@ mod tests {
             vec![
                 ("indicator", str_("trade_share")),
                 ("partner", str_("CN")),
-                ("period", Value::PDate(Box::new(parse_partial_date("2020").unwrap()))),
+                (
+                    "period",
+                    Value::PDate(Box::new(parse_partial_date("2020").unwrap())),
+                ),
                 ("value", Value::Num(120.0)),
                 ("unit", str_("percent")),
             ],

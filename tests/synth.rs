@@ -139,3 +139,59 @@ fn one_file_and_tiny_counts_still_build() {
         wd.ok(&["build"]);
     }
 }
+
+/// The stages that use several cores (normalise, validate, reconcile, export) report the
+/// same problems in the same order, and write the same bytes, on 1 thread and on several.
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let wd = Workdir::new("synth-threads");
+    wd.ok(&["synth", "--records", "9000", "--files", "2", "--out", "raw"]);
+    let run = |threads: &str, args: &[&str]| {
+        let out = wd
+            .command(args)
+            .env("PILLARS_THREADS", threads)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Same bytes: a clean build on 1 and on 3 threads.
+    for threads in ["1", "3"] {
+        let (code, err) = run(
+            threads,
+            &["build", "--raw", "raw", "--out", &format!("out{threads}")],
+        );
+        assert_eq!(code, Some(0), "{err}");
+    }
+    assert_eq!(wd.snapshot("out1"), wd.snapshot("out3"));
+    // Same problems: ids defined twice and bad ids, at the end of both files and between
+    // their records, so that problems of several threads' runs interleave with them.
+    for file in ["raw/synth-0000.toml", "raw/synth-0001.toml"] {
+        let text = wd.read_string(file);
+        let start = text.find("[[event]]").unwrap();
+        let end = start + 9 + text[start + 9..].find("\n[[").unwrap();
+        let block = &text[start..end];
+        let bad = block.replacen("id = \"event-", "id = \"Event-", 1);
+        let middle = text.len() / 2 + text[text.len() / 2..].find("\n[[").unwrap();
+        let edited = format!(
+            "{}\n{block}\n{bad}\n{}\n{block}\n",
+            &text[..middle],
+            &text[middle..]
+        );
+        wd.write(file, edited);
+    }
+    let one = run("1", &["validate", "--raw", "raw", "--quiet"]);
+    assert_ne!(one.0, Some(0));
+    assert!(
+        one.1.matches("is defined twice in this file").count() >= 4,
+        "{}",
+        one.1
+    );
+    assert!(one.1.contains("is not a lowercase slug"), "{}", one.1);
+    for threads in ["2", "5"] {
+        let many = run(threads, &["validate", "--raw", "raw", "--quiet"]);
+        assert_eq!(many, one, "{threads} threads");
+    }
+}

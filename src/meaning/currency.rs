@@ -188,7 +188,12 @@ impl Rates {
                     ("per_usd", num(a.per_usd)),
                     ("days_averaged", Value::Int(a.days as i64)),
                     ("source", Value::Str(self.source[y].as_str().into())),
-                    ("note", a.note.as_deref().map_or(Value::Null, |n| Value::Str(n.into()))),
+                    (
+                        "note",
+                        a.note
+                            .as_deref()
+                            .map_or(Value::Null, |n| Value::Str(n.into())),
+                    ),
                     ("schema_version", Value::Str(schema.version.as_str().into())),
                 ];
                 for (name, v) in cells {
