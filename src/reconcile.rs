@@ -54,17 +54,22 @@ pub fn run(
         .collect();
     let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
-    let ctx = Ctx {
-        ex,
-        schema,
-        res: &res_index,
-        prov: prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema)),
-        names: Names::new(ex, schema),
-    };
+    let resolved: HashSet<(usize, &str)> = res_index.keys().map(|k| (k.0, k.1)).collect();
     // Performance (issue 13): records are merged on all cores, each thread a contiguous run
     // of (table, id) keys; the runs are joined in key order, so the result does not depend
-    // on the number of threads.
-    let parts = crate::parallel::chunks(&groups, |chunk| merge_groups(&ctx, chunk));
+    // on the number of threads. Each thread makes its own shared texts: reference counts
+    // that two threads update on one cache line would make them take turns.
+    let parts = crate::parallel::chunks(&groups, |chunk| {
+        let ctx = Ctx {
+            ex,
+            schema,
+            res: &res_index,
+            resolved: &resolved,
+            prov: prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema)),
+            names: Names::new(ex, schema),
+        };
+        merge_groups(&ctx, chunk)
+    });
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
             schema: i,
@@ -120,6 +125,9 @@ struct Ctx<'a> {
     ex: &'a Extraction,
     schema: &'a Schema,
     res: &'a crate::resolution::Index<'a>,
+    /// The (table, id) of every resolution: most records have none, and one lookup per
+    /// record is cheaper than one per field.
+    resolved: &'a HashSet<(usize, &'a str)>,
     prov: Option<ProvenanceBuilder<'a>>,
     names: Names,
 }
@@ -199,6 +207,7 @@ fn merge_group<'a>(
     let id: Arc<str> = key.1.into();
     row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(id.clone());
     let locators: Vec<Arc<str>> = group.iter().map(|r| r.locator.as_str().into()).collect();
+    let has_resolutions = ctx.resolved.contains(&key);
     let locator = |rec: &Record<Value>| {
         let nth = group.iter().position(|r| std::ptr::eq(*r, rec)).unwrap();
         Value::Str(locators[nth].clone())
@@ -220,7 +229,10 @@ fn merge_group<'a>(
         if claims.is_empty() {
             continue;
         }
-        let mut resolution = ctx.res.get(&(key.0, key.1, fi)).map(|(r, _)| {
+        let mut resolution = (has_resolutions
+            .then(|| ctx.res.get(&(key.0, key.1, fi)))
+            .flatten())
+        .map(|(r, _)| {
             out.used.push((key.0, key.1, fi));
             *r
         });
