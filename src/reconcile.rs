@@ -33,6 +33,10 @@ pub struct Stats {
     pub unresolved: usize,
 }
 
+/// (table, id) of a record, and (table, id, field) of one of its fields.
+type RecordKey<'a> = (usize, &'a str);
+type FieldKey<'a> = (usize, &'a str, usize);
+
 struct Claim<'a> {
     rec: &'a Record<Value>,
     value: &'a Value,
@@ -229,10 +233,8 @@ fn merge_group<'a>(
         if claims.is_empty() {
             continue;
         }
-        let mut resolution = (has_resolutions
-            .then(|| ctx.res.get(&(key.0, key.1, fi)))
-            .flatten())
-        .map(|(r, _)| {
+        let found = has_resolutions.then(|| ctx.res.get(&(key.0, key.1, fi)));
+        let mut resolution = found.flatten().map(|r| {
             out.used.push((key.0, key.1, fi));
             *r
         });
@@ -350,10 +352,10 @@ fn unused_resolutions(
     ex: &Extraction,
     schema: &Schema,
     res_index: &crate::resolution::Index,
-    (defined, used): (&HashSet<(usize, &str)>, &HashSet<(usize, &str, usize)>),
+    (defined, used): (&HashSet<RecordKey>, &HashSet<FieldKey>),
 ) -> Vec<Problem> {
     let mut problems = vec![];
-    for (&(ti, id, fi), &(r, _)) in res_index {
+    for (&(ti, id, fi), &r) in res_index {
         if !used.contains(&(ti, id, fi)) {
             let t = &schema.tables[ti];
             let what = if defined.contains(&(ti, id)) {

@@ -102,9 +102,9 @@ pub fn kept_value<'a, 'i>(
     }
 }
 
-/// Resolutions by (table, id, field), each with a flag set when a record uses it. A second
-/// resolution for the same field is an error naming both.
-pub type Index<'a> = HashMap<(usize, &'a str, usize), (&'a Resolution<Value>, bool)>;
+/// Resolutions by (table, id, field). A second resolution for the same field is an error
+/// naming both. (Reconcile reports the ones no record used.)
+pub type Index<'a> = HashMap<(usize, &'a str, usize), &'a Resolution<Value>>;
 
 pub fn index<'a>(
     ex: &Extraction,
@@ -131,7 +131,7 @@ pub fn index<'a>(
                     .expected(expected),
             );
         }
-        if let Some((first, _)) = index.get(&key) {
+        if let Some(first) = index.get(&key) {
             let t = &schema.tables[r.table];
             let field = t.fields[r.field].raw.as_deref().unwrap_or_default();
             problems.push(
@@ -151,7 +151,7 @@ pub fn index<'a>(
             );
             continue;
         }
-        index.insert(key, (r, false));
+        index.insert(key, r);
     }
     index
 }
