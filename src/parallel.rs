@@ -12,8 +12,8 @@ pub fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Ve
 
 /// `f` over contiguous ranges of `0..len`, one range per core; results in range order.
 pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
-    let threads = threads();
-    if threads <= 1 || len < CHUNKS_MIN {
+    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
+    if threads <= 1 {
         return vec![f(0..len)];
     }
     let size = len.div_ceil(threads);
@@ -66,12 +66,16 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 /// One per core, or `PILLARS_THREADS` when set to a positive number (the output is the same
 /// for any number; the tests compare 1 with several).
+/// Read once: finding the number of cores reads cgroup files, slow next to a small build.
 fn threads() -> usize {
-    std::env::var("PILLARS_THREADS")
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .filter(|&n: &usize| n >= 1)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::env::var("PILLARS_THREADS")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .filter(|&n: &usize| n >= 1)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
 }
 
 #[cfg(test)]

@@ -48,6 +48,21 @@ pub fn drop_in_background<T: Send + 'static>(x: T) {
 
 /// Stages 1–4. Returns every problem of the first stage that found any.
 pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
+    reconcile_with(schema, opts, true)
+}
+
+/// Stages 1–4 for `pillars validate`: every problem a build would find, without the
+/// computed columns (conversions, CAMEO labels, derived marks), which find none: the one
+/// thing they can fail on, the exchange-rate snapshot, is checked in the validate stage.
+pub fn validate(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Problem>> {
+    reconcile_with(schema, opts, false)
+}
+
+fn reconcile_with(
+    schema: &Schema,
+    opts: &Options,
+    computed: bool,
+) -> Result<Reconciled, Vec<Problem>> {
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
     let (ex, norm) = checked(schema, opts)?;
     let t = Instant::now();
@@ -63,12 +78,14 @@ pub fn reconcile(schema: &Schema, opts: &Options) -> Result<Reconciled, Vec<Prob
         ));
     }
     // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
-    problems.extend(crate::meaning::enrich(
-        &mut dataset,
-        &ex,
-        &norm.records,
-        schema,
-    ));
+    if computed {
+        problems.extend(crate::meaning::enrich(
+            &mut dataset,
+            &ex,
+            &norm.records,
+            schema,
+        ));
+    }
     stage_line(
         opts.quiet,
         "reconcile",

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 pub fn run(c: &Common) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
-    pipeline::reconcile(&schema, &c.options()).map_err(|p| c.fail(p))?;
+    pipeline::validate(&schema, &c.options()).map_err(|p| c.fail(p))?;
     if !c.quiet {
         eprintln!("ok: no problems");
     }
