@@ -148,6 +148,29 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(buf)
 }
 
+/// Size and SHA-256 (hex) of a regular file of at most `limit` bytes, read in blocks (memory:
+/// an output file can be hundreds of megabytes).
+pub fn hash_regular(path: &Path, limit: u64) -> Result<(u64, String), ReadError> {
+    use sha2::{Digest, Sha256};
+    let (f, _) = open_regular(path, limit)?;
+    let mut reader = f.take(limit + 1);
+    let mut hash = Sha256::new();
+    let mut block = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&block[..n]);
+        size += n as u64;
+    }
+    if size > limit {
+        return Err(ReadError::TooLarge { size, limit });
+    }
+    Ok((size, crate::export::hex(&hash.finalize())))
+}
+
 /// True when `rel` is a relative path of plain names (no `/` root, no `..`, no `.`).
 pub fn is_plain_relative(rel: &Path) -> bool {
     !rel.as_os_str().is_empty() && rel.components().all(|c| matches!(c, Component::Normal(_)))

@@ -18,7 +18,7 @@ use crate::export::Files;
 pub use crate::export::sink::DirSink;
 use crate::export::sink::Sink;
 use crate::fsio::{self, MAX_OUTPUT_FILE_BYTES};
-use crate::output_guard::{self, State};
+use crate::output_guard::{self, Check, State};
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write as _;
@@ -69,7 +69,9 @@ fn prepare(
         .map_err(|e| write_fail(out, format!("cannot create {}: {e}", parent.display())))?;
     let lock = Some(lock(parent, out, &mut notes)?);
     recover(&real, true, &mut notes)?;
-    let state = output_guard::state(out, &real, generator)?;
+    // The quick check (before a build's work) compares sizes; the one before writing, hashes.
+    let check = if create { Check::Hashes } else { Check::Sizes };
+    let state = output_guard::state(out, &real, generator, check)?;
     Ok((real, lock, state, notes))
 }
 

@@ -164,7 +164,9 @@ pub fn protect(out: &Path, real: &Path, inputs: &[&Path]) -> Result<(), Problem>
 }
 
 /// What is at `real` now, or why it may not be replaced.
-pub fn state(out: &Path, real: &Path, generator: &str) -> Result<State, Problem> {
+/// With `Check::Sizes`, files are compared with the manifest by size only (the quick check
+/// before a build's work; the full one, with SHA-256, is made under the lock before writing).
+pub fn state(out: &Path, real: &Path, generator: &str, check: Check) -> Result<State, Problem> {
     let refuse = |msg: String| {
         at(
             Code::OutputNotOurs,
@@ -199,7 +201,7 @@ pub fn state(out: &Path, real: &Path, generator: &str) -> Result<State, Problem>
         })?;
     let listed = listed(&manifest, generator).map_err(refuse)?;
     let known = accounted(&entries, &listed).map_err(refuse)?;
-    unchanged(real, &entries, &listed).map_err(refuse)?;
+    unchanged(real, &entries, &listed, check).map_err(refuse)?;
     Ok(State::Previous(known))
 }
 
@@ -231,16 +233,37 @@ fn accounted(entries: &[fsio::Entry], listed: &[Listed]) -> Result<BTreeSet<Stri
 
 /// Every listed file still there has the size and SHA-256 its manifest gives (a listed file
 /// already gone holds nothing of the user's).
-fn unchanged(real: &Path, entries: &[fsio::Entry], listed: &[Listed]) -> Result<(), String> {
+/// How closely [`state`] compares a previous output's files with its manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    Sizes,
+    Hashes,
+}
+
+fn unchanged(
+    real: &Path,
+    entries: &[fsio::Entry],
+    listed: &[Listed],
+    check: Check,
+) -> Result<(), String> {
     let is_file: BTreeSet<&str> = entries
         .iter()
         .filter(|e| !e.is_dir)
         .map(|e| e.rel.as_str())
         .collect();
     for (rel, bytes, sha) in listed.iter().filter(|l| is_file.contains(l.0.as_str())) {
-        let data = fsio::read_regular(&real.join(rel), MAX_OUTPUT_FILE_BYTES)
-            .map_err(|e| format!("{rel} cannot be read ({e})"))?;
-        if data.len() as u64 != *bytes || hex(&Sha256::digest(&data)) != *sha {
+        let path = real.join(rel);
+        let cannot = |e: fsio::ReadError| format!("{rel} cannot be read ({e})");
+        let (size, hash) = match check {
+            Check::Hashes => fsio::hash_regular(&path, MAX_OUTPUT_FILE_BYTES).map_err(cannot)?,
+            Check::Sizes => (
+                std::fs::symlink_metadata(&path)
+                    .map_err(|e| cannot(e.into()))?
+                    .len(),
+                sha.clone(),
+            ),
+        };
+        if size != *bytes || hash != *sha {
             return Err(format!(
                 "{rel} was changed after pillars wrote it (its size or SHA-256 differs from manifest.json)"
             ));

@@ -110,8 +110,16 @@ fn a_previous_output_with_anything_added_or_changed_is_refused() {
     let wd = built("safe-prev");
     let good = wd.snapshot("output");
     // An extra file, an extra directory, a changed file, a link: each is refused.
-    let cases: [(&str, Change); 4] = [
+    let cases: [(&str, Change); 5] = [
         ("extra file", |wd| wd.write("output/csv/mine.csv", "x\n")),
+        // Same size: only the SHA-256 tells (the quick check before the build compares
+        // sizes; the one before writing compares hashes).
+        ("changed file, same size", |wd| {
+            let mut b = wd.read("output/csv/actors.csv");
+            let last = b.len() - 3;
+            b[last] = if b[last] == b'x' { b'y' } else { b'x' };
+            wd.write("output/csv/actors.csv", b);
+        }),
         ("extra directory", |wd| {
             std::fs::create_dir(wd.path("output/drafts")).unwrap()
         }),
