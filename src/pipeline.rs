@@ -187,14 +187,23 @@ pub fn export_to(
 ) -> std::io::Result<Listing> {
     let t = Instant::now();
     let dataset = &r.dataset;
-    // The data's identity is its normalised content, not the bytes of raw/ (issue 12).
-    let hash = crate::release::content_hash(dataset, schema);
-    let version = r.releases.version_for(&hash);
     if let (Some(why), false) = (crate::xlsx::skipped(dataset), opts.quiet) {
         eprintln!("export     {why}");
     }
     let sources = sources_metadata(dataset, schema);
-    let listing = export::run(dataset, schema, (&hash, &version), &sources, sink)?;
+    // The data's identity is its normalised content, not the bytes of raw/ (issue 12),
+    // hashed while the CSV files are written.
+    let identity = export::Identity::default();
+    let listing = std::thread::scope(|s| {
+        s.spawn(|| {
+            identity.compute(|| {
+                let hash = crate::release::content_hash(dataset, schema);
+                let version = r.releases.version_for(&hash);
+                (hash, version)
+            })
+        });
+        export::run(dataset, schema, &identity, &sources, sink)
+    })?;
     let bytes: u64 = listing.values().map(|w| w.bytes).sum();
     stage_line(
         opts.quiet,

@@ -10,6 +10,7 @@
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::export::{Files, hex};
+use crate::model::Value;
 use crate::reconcile::Dataset;
 use crate::schema::Schema;
 use serde::{Deserialize, Serialize};
@@ -111,9 +112,14 @@ pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
         ts.fields.iter().for_each(|f| put(&f.name));
         for row in &t.rows {
             for v in row {
+                // The text form of `Value`'s Display, without the formatter where the text
+                // is already there.
                 match v {
-                    crate::model::Value::Str(s) => put(s),
-                    crate::model::Value::Null => put(""),
+                    Value::Str(s) => put(s),
+                    Value::Null => put(""),
+                    Value::Bool(b) => put(if *b { "true" } else { "false" }),
+                    Value::PDate(p) => put(&p.text),
+                    Value::List(items) if items.len() == 1 => put(&items[0]),
                     other => {
                         buf.clear();
                         let _ = write!(buf, "{other}");
