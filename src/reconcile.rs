@@ -203,19 +203,13 @@ fn merge_group<'a>(
     out: &mut Part<'a>,
     group_prov: &mut Vec<(&'a str, &'a str, Vec<Value>)>,
 ) -> Vec<Value> {
-    let (schema, ex) = (ctx.schema, ctx.ex);
-    let source_id = |r: &Record<Value>| ctx.source_id(r);
     let key = (group[0].table, group[0].id.as_str());
-    let t = &schema.tables[key.0];
+    let t = &ctx.schema.tables[key.0];
     let mut row = vec![Value::Null; t.fields.len()];
     let id: Arc<str> = key.1.into();
     row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(id.clone());
     let locators: Vec<Arc<str>> = group.iter().map(|r| r.locator.as_str().into()).collect();
     let has_resolutions = ctx.resolved.contains(&key);
-    let locator = |rec: &Record<Value>| {
-        let nth = group.iter().position(|r| std::ptr::eq(*r, rec)).unwrap();
-        Value::Str(locators[nth].clone())
-    };
     // One buffer for every field's claims (performance: not an allocation per field).
     let mut claims: Vec<Claim> = vec![];
     for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
@@ -233,97 +227,31 @@ fn merge_group<'a>(
         if claims.is_empty() {
             continue;
         }
-        let found = has_resolutions.then(|| ctx.res.get(&(key.0, key.1, fi)));
-        let mut resolution = found.flatten().map(|r| {
-            out.used.push((key.0, key.1, fi));
-            *r
-        });
-        if let Some(r) = resolution
-            && !r.merged
-            && !claims.iter().any(|c| c.value == &r.value)
-        {
-            let claimed: Vec<String> = claims
-                .iter()
-                .map(|c| format!("`{}` ({})", c.value, source_id(c.rec)))
-                .collect();
-            out.problems.push(
-                Problem::new(
-                    Code::UnclaimedResolution,
-                    format!("the resolution keeps `{}`, which no source claims", r.value),
-                )
-                .at(ex.loc(r.pos))
-                .record(&t.name, key.1)
-                .field(f.raw.as_deref().unwrap())
-                .expected(format!("one of the claimed values: {}", claimed.join(", "))),
-            );
-            resolution = None;
-        }
-        // A resolution on free text or a list chooses its value outright (a `merged`
-        // wording, or one source's claim); on structured values it settles a conflict.
-        let chosen = resolution.filter(|r| r.merged || f.merge != Merge::Strict);
-        let kept: Option<Value> = match f.merge {
-            _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
-            Merge::First => Some(claims[0].value.clone()),
-            Merge::Union => Some(Value::List(union(claims.iter().filter_map(
-                |c| match c.value {
-                    Value::List(l) => Some(l.as_slice()),
-                    _ => None,
-                },
-            )))),
-            Merge::Strict => {
-                let first = claims[0].value;
-                if claims.iter().all(|c| c.value == first) {
-                    Some(first.clone())
-                } else if let Some(refined) = most_precise_nested(&claims) {
-                    Some(refined.clone())
-                } else if let Some(r) = resolution {
-                    out.stats.resolved += 1;
-                    Some(r.value.clone())
-                } else {
-                    out.stats.unresolved += 1;
-                    let first_diff = claims.iter().find(|c| c.value != first).unwrap();
-                    let mut p = Problem::new(Code::Conflict, format!("sources disagree on `{}` of {} `{}`: {} says `{}`, {} says `{}`", f.raw.as_deref().unwrap(), t.raw_table.as_deref().unwrap_or(&t.name), key.1, source_id(claims[0].rec), first, source_id(first_diff.rec), first_diff.value))
-                        .at(ex.loc(claims[0].pos))
-                        .record(&t.name, key.1)
-                        .field(f.raw.as_deref().unwrap())
-                        .expected(format!("a [[resolution]] with table = \"{}\", id = \"{}\", field = \"{}\", the value to keep and the reason", t.raw_table.as_deref().unwrap_or(&t.name), key.1, f.raw.as_deref().unwrap()));
-                    for c in claims.iter().skip(1) {
-                        p = p.note(
-                            ex.loc(c.pos),
-                            format!("{} says `{}`", source_id(c.rec), c.value),
-                        );
-                    }
-                    out.problems.push(p);
-                    None
-                }
-            }
-        };
-        for c in &claims {
-            let is_kept = match (&kept, f.merge) {
-                _ if resolution.is_some_and(|r| r.merged) => false,
-                (_, Merge::Union) if resolution.is_none() => true,
-                (Some(k), _) => c.value == k,
-                (None, _) => false,
-            };
-            let reason = crate::resolution::note(resolution, is_kept);
-            if let Some(pb) = &ctx.prov {
-                group_prov.push((
-                    f.name.as_str(),
-                    source_id(c.rec),
-                    pb.row(
-                        [
-                            Value::Str(ctx.names.tables[key.0].clone()),
-                            Value::Str(id.clone()),
-                            Value::Str(ctx.names.fields[key.0][fi].clone()),
-                            c.value.clone(),
-                            Value::Str(ctx.names.sources[c.rec.source as usize].clone()),
-                            locator(c.rec),
-                            Value::Bool(is_kept),
-                            reason,
-                        ],
-                        ctx.schema,
-                    ),
-                ));
+        let at = FieldAt { t, key, fi, f };
+        let resolution = has_resolutions
+            .then(|| resolution_for(ctx, &at, &claims, out))
+            .flatten();
+        let kept = kept_value(ctx, &at, &claims, resolution, out);
+        if let Some(pb) = &ctx.prov {
+            for c in &claims {
+                let is_kept = match (&kept, f.merge) {
+                    _ if resolution.is_some_and(|r| r.merged) => false,
+                    (_, Merge::Union) if resolution.is_none() => true,
+                    (Some(k), _) => c.value == k,
+                    (None, _) => false,
+                };
+                let nth = group.iter().position(|r| std::ptr::eq(*r, c.rec)).unwrap();
+                let claim = [
+                    Value::Str(ctx.names.tables[key.0].clone()),
+                    Value::Str(id.clone()),
+                    Value::Str(ctx.names.fields[key.0][fi].clone()),
+                    c.value.clone(),
+                    Value::Str(ctx.names.sources[c.rec.source as usize].clone()),
+                    Value::Str(locators[nth].clone()),
+                    Value::Bool(is_kept),
+                    crate::resolution::note(resolution, is_kept),
+                ];
+                group_prov.push((&f.name, ctx.source_id(c.rec), pb.row(claim, ctx.schema)));
             }
         }
         // A union of lists can outgrow a cell that each source's list fits.
@@ -332,7 +260,7 @@ fn merge_group<'a>(
         {
             out.problems.push(
                 Problem::new(code, format!("the merged list: {msg}"))
-                    .at(ex.loc(claims[0].pos))
+                    .at(ctx.ex.loc(claims[0].pos))
                     .record(&t.name, key.1)
                     .field(f.raw.as_deref().unwrap())
                     .expected(expected),
@@ -340,10 +268,120 @@ fn merge_group<'a>(
         }
         row[fi] = kept.unwrap_or(Value::Null);
     }
-    let mut sources: Vec<&str> = group.iter().map(|r| source_id(r)).collect();
+    let mut sources: Vec<&str> = group.iter().map(|r| ctx.source_id(r)).collect();
     sources.dedup();
-    derive(t, &mut row, &sources, schema);
+    derive(t, &mut row, &sources, ctx.schema);
     row
+}
+
+/// One field of one merged record.
+struct FieldAt<'a> {
+    t: &'a TableSchema,
+    key: RecordKey<'a>,
+    fi: usize,
+    f: &'a crate::schema::Field,
+}
+
+/// The field's `[[resolution]]`, marked used; None (and a problem) when it keeps a value no
+/// source claims.
+fn resolution_for<'a>(
+    ctx: &Ctx<'a>,
+    at: &FieldAt<'a>,
+    claims: &[Claim],
+    out: &mut Part<'a>,
+) -> Option<&'a Resolution<Value>> {
+    let (key, fi) = (at.key, at.fi);
+    let r = *ctx.res.get(&(key.0, key.1, fi))?;
+    out.used.push((key.0, key.1, fi));
+    if r.merged || claims.iter().any(|c| c.value == &r.value) {
+        return Some(r);
+    }
+    let claimed: Vec<String> = claims
+        .iter()
+        .map(|c| format!("`{}` ({})", c.value, ctx.source_id(c.rec)))
+        .collect();
+    out.problems.push(
+        Problem::new(
+            Code::UnclaimedResolution,
+            format!("the resolution keeps `{}`, which no source claims", r.value),
+        )
+        .at(ctx.ex.loc(r.pos))
+        .record(&at.t.name, key.1)
+        .field(at.f.raw.as_deref().unwrap())
+        .expected(format!("one of the claimed values: {}", claimed.join(", "))),
+    );
+    None
+}
+
+/// The value the merged row keeps, by the field's merge rule; None (and a problem) for a
+/// conflict no resolution settles.
+fn kept_value(
+    ctx: &Ctx,
+    at: &FieldAt,
+    claims: &[Claim],
+    resolution: Option<&Resolution<Value>>,
+    out: &mut Part,
+) -> Option<Value> {
+    // A resolution on free text or a list chooses its value outright (a `merged` wording,
+    // or one source's claim); on structured values it settles a conflict.
+    let chosen = resolution.filter(|r| r.merged || at.f.merge != Merge::Strict);
+    match at.f.merge {
+        _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
+        Merge::First => Some(claims[0].value.clone()),
+        Merge::Union => Some(Value::List(union(claims.iter().filter_map(
+            |c| match c.value {
+                Value::List(l) => Some(l.as_slice()),
+                _ => None,
+            },
+        )))),
+        Merge::Strict => {
+            let first = claims[0].value;
+            if claims.iter().all(|c| c.value == first) {
+                Some(first.clone())
+            } else if let Some(refined) = most_precise_nested(claims) {
+                Some(refined.clone())
+            } else if let Some(r) = resolution {
+                out.stats.resolved += 1;
+                Some(r.value.clone())
+            } else {
+                out.stats.unresolved += 1;
+                out.problems.push(conflict(ctx, at, claims));
+                None
+            }
+        }
+    }
+}
+
+/// Sources disagree on a structured value and no resolution settles it.
+fn conflict(ctx: &Ctx, at: &FieldAt, claims: &[Claim]) -> Problem {
+    let (t, id) = (at.t, at.key.1);
+    let field = at.f.raw.as_deref().unwrap();
+    let raw_table = t.raw_table.as_deref().unwrap_or(&t.name);
+    let first = claims[0].value;
+    let first_diff = claims.iter().find(|c| c.value != first).unwrap();
+    let source_id = |c: &Claim| ctx.source_id(c.rec);
+    let mut p = Problem::new(
+        Code::Conflict,
+        format!(
+            "sources disagree on `{field}` of {raw_table} `{id}`: {} says `{first}`, {} says `{}`",
+            source_id(&claims[0]),
+            source_id(first_diff),
+            first_diff.value
+        ),
+    )
+    .at(ctx.ex.loc(claims[0].pos))
+    .record(&t.name, id)
+    .field(field)
+    .expected(format!(
+        "a [[resolution]] with table = \"{raw_table}\", id = \"{id}\", field = \"{field}\", the value to keep and the reason"
+    ));
+    for c in claims.iter().skip(1) {
+        p = p.note(
+            ctx.ex.loc(c.pos),
+            format!("{} says `{}`", source_id(c), c.value),
+        );
+    }
+    p
 }
 
 /// Resolutions that no record used: for a record no file defines, or a field no source
