@@ -99,7 +99,7 @@ struct Check<'a> {
 impl Check<'_> {
     /// Every constraint on record `ri`; its problems, each with the record's index.
     fn record(&self, ri: usize, r: &Record<Value>, out: &mut Vec<(usize, Problem)>) {
-        let (ex, schema, today, ids) = (self.ex, self.schema, self.today, self.ids);
+        let (ex, schema) = (self.ex, self.schema);
         let mut problems = vec![];
         let t = &schema.tables[r.table];
         let id_field = t.id_field();
@@ -145,119 +145,133 @@ impl Check<'_> {
         let percent = r.fields.iter().any(|(i, v, _)| {
             t.fields[*i].vocabulary.as_deref() == Some("units") && v.as_str() == Some("percent")
         });
-        for (fi, v, pos) in &r.fields {
-            let f = &t.fields[*fi];
-            let name = f.raw.as_deref().unwrap_or(&f.name);
-            let at = |code, msg: String, expected: String| {
-                problem(code, msg)
-                    .at(ex.loc(*pos))
-                    .field(name)
-                    .expected(expected)
+        for field in &r.fields {
+            self.value(r, field, percent, &mut problems);
+        }
+        out.extend(problems.into_iter().map(|p| (ri, p)));
+    }
+    /// The constraints on one value of record `r`: pattern, range (0-100 for a percent),
+    /// not in the future, the ranges of the columns derived from it, references.
+    fn value(
+        &self,
+        r: &Record<Value>,
+        (fi, v, pos): &(usize, Value, crate::model::Pos),
+        percent: bool,
+        problems: &mut Vec<Problem>,
+    ) {
+        let (ex, schema, today, ids) = (self.ex, self.schema, self.today, self.ids);
+        let t = &schema.tables[r.table];
+        let problem = |code, msg: String| Problem::new(code, msg).record(&t.name, &r.id);
+        let f = &t.fields[*fi];
+        let name = f.raw.as_deref().unwrap_or(&f.name);
+        let at = |code, msg: String, expected: String| {
+            problem(code, msg)
+                .at(ex.loc(*pos))
+                .field(name)
+                .expected(expected)
+        };
+        if let (Some(p), Value::Str(s)) = (&f.pattern, v)
+            && !p.is_match(s)
+        {
+            problems.push(at(
+                Code::Pattern,
+                format!("`{s}` does not match the pattern of `{name}`"),
+                format!(
+                    "a value matching {}",
+                    f.json["constraints"]["pattern"]
+                        .as_str()
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        let n = match v {
+            Value::Num(n) => Some(*n),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        };
+        if let Some(n) = n {
+            let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() {
+                (Some(0.0f64), Some(100.0f64))
+            } else {
+                (f.minimum, f.maximum)
             };
-            if let (Some(p), Value::Str(s)) = (&f.pattern, v)
-                && !p.is_match(s)
-            {
-                problems.push(at(
-                    Code::Pattern,
-                    format!("`{s}` does not match the pattern of `{name}`"),
-                    format!(
-                        "a value matching {}",
-                        f.json["constraints"]["pattern"]
-                            .as_str()
-                            .unwrap_or_default()
+            let lo = match (lo, f.minimum) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            if lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi) {
+                let range = match (lo, hi) {
+                    (Some(lo), Some(hi)) => format!(
+                        "a value from {lo} to {hi}{}",
+                        if percent { " (percent)" } else { "" }
                     ),
+                    (Some(lo), None) => format!("a value of at least {lo}"),
+                    (None, Some(hi)) => format!("a value of at most {hi}"),
+                    _ => unreachable!(),
+                };
+                problems.push(at(
+                    Code::OutOfRange,
+                    format!("{name} = {n} is out of range"),
+                    range,
                 ));
             }
-            let n = match v {
-                Value::Num(n) => Some(*n),
-                Value::Int(i) => Some(*i as f64),
-                _ => None,
+        }
+        // A year read as a number (a source's publication year) is a date too.
+        if let Value::Int(y) = v
+            && f.name == "year"
+            && *y > i64::from(today.year())
+        {
+            problems.push(at(
+                Code::FutureDate,
+                format!("year {y} is in the future"),
+                format!("a year up to {}", today.year()),
+            ));
+        }
+        if let Value::PDate(d) = v
+            && d.start > today
+        {
+            problems.push(at(
+                Code::FutureDate,
+                format!("date `{}` is in the future", d.text),
+                format!("a date on or before {today}"),
+            ));
+        }
+        // Columns derived from this date (its `year`) carry their own range constraints;
+        // check them here, where the annotator's line is known.
+        if let Value::PDate(d) = v {
+            for g in t.fields.iter().filter(|g| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name)) {
+            let year = f64::from(d.start.year());
+            if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
+                problems.push(at(
+                    Code::OutOfRange,
+                    format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
+                    format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
+                ));
+            }
+        }
+        }
+        if let Some(target) = &f.reference {
+            let items: Vec<&str> = match v {
+                Value::Str(s) => vec![s],
+                Value::List(l) => l.iter().map(String::as_str).collect(),
+                _ => vec![],
             };
-            if let Some(n) = n {
-                let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() {
-                    (Some(0.0f64), Some(100.0f64))
-                } else {
-                    (f.minimum, f.maximum)
-                };
-                let lo = match (lo, f.minimum) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
-                if lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi) {
-                    let range = match (lo, hi) {
-                        (Some(lo), Some(hi)) => format!(
-                            "a value from {lo} to {hi}{}",
-                            if percent { " (percent)" } else { "" }
+            for item in items {
+                if !ids.get(target.as_str()).is_some_and(|s| s.contains(item)) {
+                    problems.push(at(
+                        Code::UnknownReference,
+                        format!("`{item}` is not a known id in {target}"),
+                        format!(
+                            "an id defined in some [[{}]] of raw/",
+                            schema
+                                .table(target)
+                                .and_then(|t| t.raw_table.clone())
+                                .unwrap_or_else(|| target.clone())
                         ),
-                        (Some(lo), None) => format!("a value of at least {lo}"),
-                        (None, Some(hi)) => format!("a value of at most {hi}"),
-                        _ => unreachable!(),
-                    };
-                    problems.push(at(
-                        Code::OutOfRange,
-                        format!("{name} = {n} is out of range"),
-                        range,
                     ));
-                }
-            }
-            // A year read as a number (a source's publication year) is a date too.
-            if let Value::Int(y) = v
-                && f.name == "year"
-                && *y > i64::from(today.year())
-            {
-                problems.push(at(
-                    Code::FutureDate,
-                    format!("year {y} is in the future"),
-                    format!("a year up to {}", today.year()),
-                ));
-            }
-            if let Value::PDate(d) = v
-                && d.start > today
-            {
-                problems.push(at(
-                    Code::FutureDate,
-                    format!("date `{}` is in the future", d.text),
-                    format!("a date on or before {today}"),
-                ));
-            }
-            // Columns derived from this date (its `year`) carry their own range constraints;
-            // check them here, where the annotator's line is known.
-            if let Value::PDate(d) = v {
-                for g in t.fields.iter().filter(|g| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name)) {
-                let year = f64::from(d.start.year());
-                if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
-                    problems.push(at(
-                        Code::OutOfRange,
-                        format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
-                        format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
-                    ));
-                }
-            }
-            }
-            if let Some(target) = &f.reference {
-                let items: Vec<&str> = match v {
-                    Value::Str(s) => vec![s],
-                    Value::List(l) => l.iter().map(String::as_str).collect(),
-                    _ => vec![],
-                };
-                for item in items {
-                    if !ids.get(target.as_str()).is_some_and(|s| s.contains(item)) {
-                        problems.push(at(
-                            Code::UnknownReference,
-                            format!("`{item}` is not a known id in {target}"),
-                            format!(
-                                "an id defined in some [[{}]] of raw/",
-                                schema
-                                    .table(target)
-                                    .and_then(|t| t.raw_table.clone())
-                                    .unwrap_or_else(|| target.clone())
-                            ),
-                        ));
-                    }
                 }
             }
         }
-        out.extend(problems.into_iter().map(|p| (ri, p)));
     }
 }
 
