@@ -96,29 +96,9 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
         .into_iter()
         .map(|p| read_file(raw_dir, &p, &mut problems))
         .collect();
-    // Parse in parallel, one chunk of files per core.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(files.len().max(1));
-    let chunk = files.len().div_ceil(threads).max(1);
-    let parsed: Vec<FileParse> = std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .enumerate()
-            .map(|(ci, c)| {
-                s.spawn(move || {
-                    c.iter()
-                        .enumerate()
-                        .map(|(i, f)| parse_file((ci * chunk + i) as u32, f, schema))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("parser thread panicked"))
-            .collect()
-    });
+    // Parse in parallel: a file per job, results in file order.
+    let indexed: Vec<(u32, &RawFile)> = (0u32..).zip(&files).collect();
+    let parsed: Vec<FileParse> = crate::parallel::map(&indexed, |&(i, f)| parse_file(i, f, schema));
     let mut ex = Extraction {
         files,
         ..Default::default()
@@ -179,8 +159,7 @@ fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFil
     };
     // Regular files only (a FIFO would block the build, a device never ends), and a link
     // only when it stays inside raw/; see `fsio`.
-    let read = fsio::resolve_in_tree(raw_dir, Path::new(&f.name))
-        .and_then(|real| fsio::read_regular(&real, MAX_FILE_BYTES as u64));
+    let read = fsio::read_in_tree(raw_dir, Path::new(&f.name), MAX_FILE_BYTES as u64);
     let problem = match read {
         Ok(b) => {
             f.bytes = b;

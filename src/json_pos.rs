@@ -19,8 +19,8 @@ pub fn key(k: &str) -> Seg {
 struct Node {
     start: usize,
     end: usize,
-    /// (key, byte offset of the key, value); array items have no key.
-    members: Vec<(Option<String>, usize, Node)>,
+    /// (key, value); array items have no key.
+    members: Vec<(Option<String>, Node)>,
 }
 
 struct Scanner<'a> {
@@ -65,16 +65,15 @@ impl Scanner<'_> {
                         }
                         Some(b',') => self.i += 1,
                         Some(_) if object => {
-                            let at = self.i;
                             let k = self.string();
                             self.ws();
                             self.i += 1; // ':'
                             let v = self.value();
-                            members.push((Some(k), at, v));
+                            members.push((Some(k), v));
                         }
                         Some(_) => {
                             let v = self.value();
-                            members.push((None, v.start, v));
+                            members.push((None, v));
                         }
                     }
                 }
@@ -116,11 +115,11 @@ pub fn span(text: &str, path: &[Seg]) -> std::ops::Range<usize> {
                 .members
                 .iter()
                 .rev()
-                .find(|(mk, _, _)| mk.as_deref() == Some(k)),
+                .find(|(mk, _)| mk.as_deref() == Some(k)),
             Seg::Index(i) => node.members.get(*i),
         };
         match next {
-            Some((_, _, n)) => node = n,
+            Some((_, n)) => node = n,
             None => break,
         }
     }
@@ -138,7 +137,7 @@ pub fn span(text: &str, path: &[Seg]) -> std::ops::Range<usize> {
 pub fn duplicate_key(text: &str) -> Option<(Vec<Seg>, String)> {
     fn walk(n: &Node, path: &mut Vec<Seg>) -> Option<String> {
         let mut seen = std::collections::HashSet::new();
-        for (i, (k, _, v)) in n.members.iter().enumerate() {
+        for (i, (k, v)) in n.members.iter().enumerate() {
             if let Some(k) = k
                 && !seen.insert(k.as_str())
             {

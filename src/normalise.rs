@@ -253,8 +253,8 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
     }
     // A value of the wrong shape is reported by validate's pattern check, not also here.
     if let (Some(vocab), Value::Str(s)) = (&field.vocabulary, &v)
-        && field.pattern.as_ref().is_none_or(|p| p.is_match(s))
         && !schema.vocab_contains(vocab, s)
+        && field.pattern.as_ref().is_none_or(|p| p.is_match(s))
     {
         let values = &schema.vocabularies[vocab].values;
         let list: Vec<&str> = values.keys().map(String::as_str).collect();

@@ -7,7 +7,6 @@
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::fsio::{self, MAX_OUTPUT_FILE_BYTES};
 use serde_json::Value as Json;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
@@ -231,8 +230,6 @@ fn accounted(entries: &[fsio::Entry], listed: &[Listed]) -> Result<BTreeSet<Stri
     Ok(known)
 }
 
-/// Every listed file still there has the size and SHA-256 its manifest gives (a listed file
-/// already gone holds nothing of the user's).
 /// How closely [`state`] compares a previous output's files with its manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
@@ -240,6 +237,8 @@ pub enum Check {
     Hashes,
 }
 
+/// Every listed file still there has the size (and, with `Check::Hashes`, the SHA-256) its
+/// manifest gives (a listed file already gone holds nothing of the user's).
 fn unchanged(
     real: &Path,
     entries: &[fsio::Entry],
@@ -254,16 +253,18 @@ fn unchanged(
     for (rel, bytes, sha) in listed.iter().filter(|l| is_file.contains(l.0.as_str())) {
         let path = real.join(rel);
         let cannot = |e: fsio::ReadError| format!("{rel} cannot be read ({e})");
-        let (size, hash) = match check {
-            Check::Hashes => fsio::hash_regular(&path, MAX_OUTPUT_FILE_BYTES).map_err(cannot)?,
-            Check::Sizes => (
-                std::fs::symlink_metadata(&path)
-                    .map_err(|e| cannot(e.into()))?
-                    .len(),
-                sha.clone(),
-            ),
+        let same = match check {
+            Check::Hashes => {
+                let (size, hash) =
+                    fsio::hash_regular(&path, MAX_OUTPUT_FILE_BYTES).map_err(cannot)?;
+                size == *bytes && hash == *sha
+            }
+            Check::Sizes => {
+                let meta = std::fs::symlink_metadata(&path).map_err(|e| cannot(e.into()))?;
+                meta.len() == *bytes
+            }
         };
-        if size != *bytes || hash != *sha {
+        if !same {
             return Err(format!(
                 "{rel} was changed after pillars wrote it (its size or SHA-256 differs from manifest.json)"
             ));
@@ -274,10 +275,6 @@ fn unchanged(
 
 /// A file a manifest lists: path, size in bytes, SHA-256 (hex).
 type Listed = (String, u64, String);
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The files a manifest lists: (path, bytes, sha256). The manifest must name `generator`
 /// (or, for `pillars`, be a manifest of the earlier format, without `generator`).
@@ -319,7 +316,7 @@ fn listed(manifest: &[u8], generator: &str) -> Result<Vec<Listed>, String> {
 pub fn manifest(files: &crate::export::Files, generator: &str) -> Vec<u8> {
     let entries: Vec<Json> = files
         .iter()
-        .map(|(p, b)| serde_json::json!({ "path": p, "bytes": b.len(), "sha256": hex(&Sha256::digest(b)) }))
+        .map(|(p, b)| serde_json::json!({ "path": p, "bytes": b.len(), "sha256": crate::export::sha256(b) }))
         .collect();
     crate::export::pretty(&serde_json::json!({ "generator": generator, "files": entries }))
 }

@@ -50,7 +50,10 @@ pub fn run(
     schema: &Schema,
 ) -> (Dataset, Stats, Vec<Problem>) {
     let mut problems = vec![];
-    let groups = groups(records);
+    let sorted = sorted(ex, records);
+    let groups: Vec<&[&Record<Value>]> = sorted
+        .chunk_by(|a, b| a.table == b.table && a.id == b.id)
+        .collect();
     // Every (table, id) that some file defines, for the unused-resolution check (hash-based).
     let defined: HashSet<(usize, &str)> = groups
         .iter()
@@ -115,13 +118,15 @@ pub fn run(
 
 /// The records of each (table, id), groups in (table, id) order, each group in the order
 /// of `records` (a stable sort).
-fn groups(records: &[Record<Value>]) -> Vec<Vec<&Record<Value>>> {
+/// The records sorted by (table, id, source id); a stable sort, so records of one source
+/// keep their order. Each (table, id) is then one run of it.
+fn sorted<'a>(ex: &Extraction, records: &'a [Record<Value>]) -> Vec<&'a Record<Value>> {
+    let source_id = |r: &Record<Value>| ex.sources[r.source as usize].id.as_str();
     let mut sorted: Vec<&Record<Value>> = records.iter().collect();
-    sorted.sort_by(|a, b| (a.table, a.id.as_str()).cmp(&(b.table, b.id.as_str())));
+    sorted.sort_by(|a, b| {
+        (a.table, a.id.as_str(), source_id(a)).cmp(&(b.table, b.id.as_str(), source_id(b)))
+    });
     sorted
-        .chunk_by(|a, b| a.table == b.table && a.id == b.id)
-        .map(<[_]>::to_vec)
-        .collect()
 }
 
 /// What every merging thread reads.
@@ -168,7 +173,7 @@ struct Part<'a> {
     used: Vec<(usize, &'a str, usize)>,
 }
 
-fn merge_groups<'a>(ctx: &Ctx<'a>, groups: &[Vec<&'a Record<Value>>]) -> Part<'a> {
+fn merge_groups<'a>(ctx: &Ctx<'a>, groups: &[&[&'a Record<Value>]]) -> Part<'a> {
     let mut out = Part::default();
     // Performance: provenance rows are built directly in their final shape, one record at a
     // time, and sorted within the record (by field name, then source id). Records are visited
@@ -177,9 +182,7 @@ fn merge_groups<'a>(ctx: &Ctx<'a>, groups: &[Vec<&'a Record<Value>>]) -> Part<'a
     // rows by four strings (which dominated reconcile at 100k records).
     let mut group_prov: Vec<(&str, &str, Vec<Value>)> = vec![];
     for group in groups {
-        let mut group = group.clone();
-        group.sort_by_key(|r| ctx.source_id(r));
-        let row = merge_group(ctx, &group, &mut out, &mut group_prov);
+        let row = merge_group(ctx, group, &mut out, &mut group_prov);
         out.rows.push((group[0].table, row));
         // Stable, like the global sort it replaces: equal keys keep their claim order.
         group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));

@@ -180,6 +180,13 @@ impl Schema {
             .iter()
             .find(|t| t.raw_table.as_deref() == Some(raw))
     }
+    /// The bytes of the schema file at `rel` (relative to schema/), if it was loaded.
+    pub fn file(&self, rel: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|(r, _)| r == rel)
+            .map(|(_, b)| b.as_slice())
+    }
     pub fn vocab_contains(&self, vocab: &str, value: &str) -> bool {
         self.vocabularies
             .get(vocab)

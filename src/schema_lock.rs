@@ -21,7 +21,6 @@ use crate::diagnostic::{Code, Loc, Problem};
 use crate::schema::{Schema, is_semver};
 use regex::Regex;
 use serde_json::{Map, Value as Json, json};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
@@ -136,8 +135,7 @@ pub fn snapshot(schema: &Schema) -> Json {
 /// SHA-256 (hex) of the canonical form of a snapshot: compact JSON, keys sorted.
 pub fn fingerprint(snapshot: &Json) -> String {
     let canonical = serde_json::to_string(&sorted(snapshot)).expect("JSON serialises");
-    let digest = Sha256::digest(canonical.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::export::sha256(canonical.as_bytes())
 }
 
 fn render(v: &Json) -> String {
@@ -595,7 +593,7 @@ pub fn read(schema_dir: &Path) -> Result<Option<Lock>, Problem> {
 /// The line of a change in the current schema files, when it can be found.
 fn locate(schema_dir: &Path, schema: &Schema, c: &Change) -> Loc {
     let path = schema_dir.join(&c.file).display().to_string();
-    let Some((_, bytes)) = schema.files.iter().find(|(rel, _)| rel == &c.file) else {
+    let Some(bytes) = schema.file(&c.file) else {
         return Loc::file(path);
     };
     let text = String::from_utf8_lossy(bytes);

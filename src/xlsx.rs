@@ -21,7 +21,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
 /// The workbook is written only when all tables together, provenance included, hold at most
 /// this many rows. A workbook of hundreds of thousands of rows serves no spreadsheet user
 /// (the CSV and Parquet files do), and building one cost most of a large build's time and
-/// memory (issue 13). The real dataset holds about 6,000 rows; above the limit the export
+/// memory (issue 13). The real dataset holds about 5,300 rows; above the limit the export
 /// stage says that the workbook was skipped, and manifest.json does not list it.
 pub const MAX_WORKBOOK_ROWS: usize = 50_000;
 

@@ -159,12 +159,6 @@ fn csv_cell(ftype: FieldType, v: &Value) -> std::borrow::Cow<'_, str> {
 /// what each tool does with and without it).
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub fn csv(ts: &TableSchema, t: &Table) -> Vec<u8> {
-    let mut out = vec![];
-    write_csv(ts, t, &mut out).expect("writing to memory does not fail");
-    out
-}
-
 /// One table as CSV (the dialect of datapackage.json), streamed to `out`.
 pub fn write_csv(ts: &TableSchema, t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(BOM)?;
@@ -194,18 +188,6 @@ pub fn arrow_type(f: &crate::schema::Field) -> DataType {
         FieldType::Date => DataType::Date32,
         FieldType::List => DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, true))),
     }
-}
-
-pub fn parquet(
-    ts: &TableSchema,
-    t: &Table,
-    schema_version: &str,
-    dataset_version: &str,
-) -> Vec<u8> {
-    let mut out = vec![];
-    write_parquet(ts, t, (schema_version, dataset_version), &mut out)
-        .expect("writing to memory does not fail");
-    out
 }
 
 /// One table as zstd Parquet, with the versions in its key-value metadata, streamed to `out`.

@@ -25,7 +25,7 @@ impl Rules {
         let err = |needle: &str, msg: String| {
             schema_problem(Code::CameoRules, schema, RULES_FILE, needle, msg)
         };
-        let Some((_, bytes)) = schema.files.iter().find(|(r, _)| r == RULES_FILE) else {
+        let Some(bytes) = schema.file(RULES_FILE) else {
             return Err(vec![
                 err("", "the CAMEO rule table is missing".into())
                     .expected("schema/cameo_rules.json: {\"rules\": {event_type: {\"allowed\": [codes], \"why\": …}}}"),

@@ -58,7 +58,7 @@ impl Rates {
     }
 
     fn load(schema: &Schema) -> Result<Rates, Problem> {
-        let file = |rel: &str| schema.files.iter().find(|(r, _)| r == rel).map(|(_, b)| b);
+        let file = |rel: &str| schema.file(rel);
         let fmt = |rel: &str, needle: &str, msg: String| {
             schema_problem(Code::SnapshotFormat, schema, rel, needle, msg)
         };
@@ -287,7 +287,7 @@ impl Rates {
 
 /// The snapshot as a `sources` entry of datapackage.json (the ECB asks to be acknowledged).
 pub fn datapackage_source(schema: &Schema) -> Option<serde_json::Value> {
-    let (_, meta) = schema.files.iter().find(|(r, _)| r == META_FILE)?;
+    let meta = schema.file(META_FILE)?;
     let meta: serde_json::Value = serde_json::from_slice(meta).ok()?;
     Some(serde_json::json!({
         "title": format!(

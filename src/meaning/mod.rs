@@ -143,10 +143,8 @@ pub(crate) fn schema_problem(
 ) -> Problem {
     let path = format!("schema/{rel}");
     let text = schema
-        .files
-        .iter()
-        .find(|(r, _)| r == rel)
-        .map(|(_, b)| String::from_utf8_lossy(b).into_owned());
+        .file(rel)
+        .map(|b| String::from_utf8_lossy(b).into_owned());
     let loc = match text.as_deref().and_then(|t| t.find(needle).map(|i| (t, i))) {
         Some((t, i)) if !needle.is_empty() => Loc::at(&path, t, i..i + needle.len()),
         _ => Loc::file(path),
@@ -164,10 +162,11 @@ pub fn apply(
 ) -> Vec<Problem> {
     let (links, _) = links::resolve(ex, records, schema);
     let (rows, prov) = links::rows(ex, &links, schema);
+    let (mut rows, mut prov) = (Some(rows), Some(prov));
     for t in ds.tables.iter_mut() {
         match schema.tables[t.schema].name.as_str() {
-            "links" => t.rows = rows.clone(),
-            "provenance" => splice_provenance(&mut t.rows, prov.clone(), schema),
+            "links" => t.rows = rows.take().unwrap_or_default(),
+            "provenance" => splice_provenance(&mut t.rows, prov.take().unwrap_or_default(), schema),
             _ => {}
         }
     }
