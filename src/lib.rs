@@ -26,6 +26,7 @@ pub mod output;
 pub mod output_guard;
 pub mod parallel;
 pub mod pipeline;
+pub mod provenance;
 pub mod reconcile;
 pub mod release;
 pub mod resolution;

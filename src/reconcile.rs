@@ -7,22 +7,68 @@
 use crate::diagnostic::{Code, Problem};
 use crate::extract::Extraction;
 use crate::model::{Record, Resolution, Value};
+use crate::provenance::{self, Cell, Provenance};
 use crate::schema::{DatePart, Derive, Merge, Schema, TableSchema};
 use chrono::Datelike;
 use std::collections::HashSet;
-use std::sync::Arc;
 
-/// One output table: rows aligned with the table schema's fields, ordered by id.
+/// One output table: rows aligned with the table schema's fields, ordered by id. The
+/// provenance table keeps its rows in `claims` instead (columns: `crate::provenance`).
 #[derive(Debug, Clone)]
 pub struct Table {
     pub schema: usize,
     pub rows: Vec<Vec<Value>>,
+    pub claims: Option<Provenance>,
+}
+
+impl Table {
+    pub fn len(&self) -> usize {
+        self.rows.len() + self.claims.as_ref().map_or(0, Provenance::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i` as borrowed cells, in schema order, into `out`.
+    pub fn cells<'a>(&'a self, i: usize, out: &mut Vec<Cell<'a>>) {
+        match &self.claims {
+            Some(p) => p.cells(i, out),
+            None => {
+                out.clear();
+                out.extend(self.rows[i].iter().map(Cell::Value));
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// In schema order (tables sorted by name), provenance included.
     pub tables: Vec<Table>,
+}
+
+impl Dataset {
+    /// A copy with the provenance rows as `Value` rows, for readers of small data (the
+    /// workbook, the site) that index rows.
+    pub fn with_rows(&self) -> Dataset {
+        let table = |t: &Table| Table {
+            schema: t.schema,
+            rows: match &t.claims {
+                Some(p) => (0..p.len()).map(|i| p.row(i)).collect(),
+                None => t.rows.clone(),
+            },
+            claims: None,
+        };
+        Dataset {
+            tables: self.tables.iter().map(table).collect(),
+        }
+    }
+
+    /// The provenance table's rows, if the schema has that table.
+    pub fn provenance_mut(&mut self) -> Option<&mut Provenance> {
+        self.tables.iter_mut().find_map(|t| t.claims.as_mut())
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,6 +85,8 @@ type FieldKey<'a> = (usize, &'a str, usize);
 
 struct Claim<'a> {
     rec: &'a Record<Value>,
+    /// The record's place in its group.
+    nth: usize,
     value: &'a Value,
     pos: crate::model::Pos,
 }
@@ -61,29 +109,29 @@ pub fn run(
         .collect();
     let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
+    let empty_provenance = prov_schema.map(|pi| empty_provenance(&schema.tables[pi], schema));
     let resolved: HashSet<(usize, &str)> = res_index.keys().map(|k| (k.0, k.1)).collect();
     // Performance (issue 13): records are merged on all cores, each thread a contiguous run
     // of (table, id) keys; the runs are joined in key order, so the result does not depend
-    // on the number of threads. Each thread makes its own shared texts: reference counts
-    // that two threads update on one cache line would make them take turns.
+    // on the number of threads.
+    let ctx = Ctx {
+        ex,
+        schema,
+        res: &res_index,
+        resolved: &resolved,
+    };
     let parts = crate::parallel::chunks(&groups, |chunk| {
-        let ctx = Ctx {
-            ex,
-            schema,
-            res: &res_index,
-            resolved: &resolved,
-            prov: prov_schema.map(|pi| ProvenanceBuilder::new(&schema.tables[pi], schema)),
-            names: Names::new(ex, schema),
-        };
-        merge_groups(&ctx, chunk)
+        let prov = (empty_provenance.clone()).map(|p| ClaimWriter::new(p, ex, schema));
+        merge_groups(&ctx, chunk, prov)
     });
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
             schema: i,
             rows: vec![],
+            claims: None,
         })
         .collect();
-    let mut provenance: Vec<Vec<Value>> = vec![];
+    let mut provenance = empty_provenance;
     let mut stats = Stats {
         records_in: records.len(),
         ..Default::default()
@@ -93,7 +141,9 @@ pub fn run(
         for (ti, row) in part.rows {
             tables[ti].rows.push(row);
         }
-        provenance.extend(part.provenance);
+        if let (Some(all), Some(w)) = (&mut provenance, part.prov) {
+            all.append(w.prov);
+        }
         problems.extend(part.problems);
         stats.resolved += part.stats.resolved;
         stats.unresolved += part.stats.unresolved;
@@ -106,7 +156,7 @@ pub fn run(
         (&defined, &used),
     ));
     if let Some(pi) = prov_schema {
-        tables[pi].rows = provenance;
+        tables[pi].claims = provenance;
     }
     stats.records_out = tables
         .iter()
@@ -137,57 +187,74 @@ struct Ctx<'a> {
     /// The (table, id) of every resolution: most records have none, and one lookup per
     /// record is cheaper than one per field.
     resolved: &'a HashSet<(usize, &'a str)>,
-    prov: Option<ProvenanceBuilder<'a>>,
-    names: Names,
 }
 
-/// The texts every provenance row repeats, made once and shared by all rows (memory: a
-/// million records make ~8 million provenance rows).
-struct Names {
-    tables: Vec<Arc<str>>,
-    fields: Vec<Vec<Arc<str>>>,
-    sources: Vec<Arc<str>>,
+/// One thread's provenance rows, with the texts every row repeats (table, field and source
+/// names) added once.
+struct ClaimWriter {
+    prov: Provenance,
+    tables: Vec<u32>,
+    fields: Vec<Vec<u32>>,
+    sources: Vec<u32>,
 }
 
-impl Names {
-    fn new(ex: &Extraction, schema: &Schema) -> Names {
-        let text = |s: &str| Arc::<str>::from(s);
-        Names {
-            tables: schema.tables.iter().map(|t| text(&t.name)).collect(),
-            fields: (schema.tables.iter())
-                .map(|t| t.fields.iter().map(|f| text(&f.name)).collect())
-                .collect(),
-            sources: ex.sources.iter().map(|s| text(&s.id)).collect(),
+impl ClaimWriter {
+    fn new(mut prov: Provenance, ex: &Extraction, schema: &Schema) -> ClaimWriter {
+        let tables = schema.tables.iter().map(|t| prov.text(&t.name)).collect();
+        let fields = (schema.tables.iter())
+            .map(|t| t.fields.iter().map(|f| prov.text(&f.name)).collect())
+            .collect();
+        let sources = ex.sources.iter().map(|s| prov.text(&s.id)).collect();
+        ClaimWriter {
+            prov,
+            tables,
+            fields,
+            sources,
         }
     }
 }
 
 /// What one thread merged: rows (with their table) and provenance rows in key order, the
 /// problems found and the resolutions used.
-#[derive(Default)]
 struct Part<'a> {
     rows: Vec<(usize, Vec<Value>)>,
-    provenance: Vec<Vec<Value>>,
+    prov: Option<ClaimWriter>,
     problems: Vec<Problem>,
     stats: Stats,
     used: Vec<(usize, &'a str, usize)>,
 }
 
-fn merge_groups<'a>(ctx: &Ctx<'a>, groups: &[&[&'a Record<Value>]]) -> Part<'a> {
-    let mut out = Part::default();
+/// A claim's provenance row, keyed by (field name, source id) for sorting within its record.
+type ClaimRow<'a> = (&'a str, &'a str, [u32; 9]);
+
+fn merge_groups<'a>(
+    ctx: &Ctx<'a>,
+    groups: &[&[&'a Record<Value>]],
+    prov: Option<ClaimWriter>,
+) -> Part<'a> {
+    let mut out = Part {
+        rows: vec![],
+        prov,
+        problems: vec![],
+        stats: Stats::default(),
+        used: vec![],
+    };
     // Performance: provenance rows are built directly in their final shape, one record at a
     // time, and sorted within the record (by field name, then source id). Records are visited
     // in (table, id) order and tables are in name order, so this gives exactly the order of
     // one global sort by (table, record_id, field, source_id), without sorting millions of
     // rows by four strings (which dominated reconcile at 100k records).
-    let mut group_prov: Vec<(&str, &str, Vec<Value>)> = vec![];
+    let mut group_prov: Vec<ClaimRow> = vec![];
     for group in groups {
         let row = merge_group(ctx, group, &mut out, &mut group_prov);
         out.rows.push((group[0].table, row));
         // Stable, like the global sort it replaces: equal keys keep their claim order.
         group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        out.provenance
-            .extend(group_prov.drain(..).map(|(_, _, row)| row));
+        if let Some(w) = &mut out.prov {
+            group_prov
+                .drain(..)
+                .for_each(|(_, _, ids)| w.prov.push(ids));
+        }
     }
     out
 }
@@ -204,25 +271,32 @@ fn merge_group<'a>(
     ctx: &Ctx<'a>,
     group: &[&'a Record<Value>],
     out: &mut Part<'a>,
-    group_prov: &mut Vec<(&'a str, &'a str, Vec<Value>)>,
+    group_prov: &mut Vec<ClaimRow<'a>>,
 ) -> Vec<Value> {
     let key = (group[0].table, group[0].id.as_str());
     let t = &ctx.schema.tables[key.0];
     let mut row = vec![Value::Null; t.fields.len()];
-    let id: Arc<str> = key.1.into();
-    row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(id.clone());
-    let locators: Vec<Arc<str>> = group.iter().map(|r| r.locator.as_str().into()).collect();
+    row[t.field_index(&t.id_field().name).unwrap()] = Value::Str(key.1.into());
+    // The record's id and each record's locator, added to provenance's texts once.
+    let (id, locators) = match &mut out.prov {
+        Some(w) => (
+            w.prov.text(key.1),
+            group.iter().map(|r| w.prov.text(&r.locator)).collect(),
+        ),
+        None => (provenance::NONE, vec![]),
+    };
     let has_resolutions = ctx.resolved.contains(&key);
     // One buffer for every field's claims (performance: not an allocation per field).
     let mut claims: Vec<Claim> = vec![];
     for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
         claims.clear();
-        claims.extend(group.iter().flat_map(|r| {
+        claims.extend(group.iter().enumerate().flat_map(|(nth, r)| {
             r.fields
                 .iter()
                 .filter(|(i, _, _)| *i == fi)
                 .map(move |(_, v, p)| Claim {
                     rec: r,
+                    nth,
                     value: v,
                     pos: *p,
                 })
@@ -235,7 +309,7 @@ fn merge_group<'a>(
             .then(|| resolution_for(ctx, &at, &claims, out))
             .flatten();
         let kept = kept_value(ctx, &at, &claims, resolution, out);
-        if let Some(pb) = &ctx.prov {
+        if let Some(w) = &mut out.prov {
             for c in &claims {
                 let is_kept = match (&kept, f.merge) {
                     _ if resolution.is_some_and(|r| r.merged) => false,
@@ -243,18 +317,19 @@ fn merge_group<'a>(
                     (Some(k), _) => c.value == k,
                     (None, _) => false,
                 };
-                let nth = group.iter().position(|r| std::ptr::eq(*r, c.rec)).unwrap();
-                let claim = [
-                    Value::Str(ctx.names.tables[key.0].clone()),
-                    Value::Str(id.clone()),
-                    Value::Str(ctx.names.fields[key.0][fi].clone()),
-                    c.value.clone(),
-                    Value::Str(ctx.names.sources[c.rec.source as usize].clone()),
-                    Value::Str(locators[nth].clone()),
-                    Value::Bool(is_kept),
-                    crate::resolution::note(resolution, is_kept),
+                let note = crate::resolution::note(resolution, is_kept);
+                let ids = [
+                    w.tables[key.0],
+                    id,
+                    w.fields[key.0][fi],
+                    w.prov.value(c.value),
+                    w.sources[c.rec.source as usize],
+                    locators[c.nth],
+                    Provenance::bool(is_kept),
+                    w.prov.value(&note),
+                    provenance::NONE,
                 ];
-                group_prov.push((&f.name, ctx.source_id(c.rec), pb.row(claim, ctx.schema)));
+                group_prov.push((&f.name, ctx.source_id(c.rec), ids));
             }
         }
         // A union of lists can outgrow a cell that each source's list fits.
@@ -422,66 +497,12 @@ fn unused_resolutions(
     problems
 }
 
-/// Builds provenance rows: the eight claim columns placed at their schema positions, the
-/// computed columns filled as `derive` would. When the only computed column is the schema
-/// version (the case in schema/), a prepared template row is cloned instead of running
-/// `derive` (with its field-name lookups) on every one of millions of rows.
-struct ProvenanceBuilder<'a> {
-    table: &'a TableSchema,
-    idx: [Option<usize>; 8],
-    template: Option<Vec<Value>>,
-}
-
-impl<'a> ProvenanceBuilder<'a> {
-    fn new(table: &'a TableSchema, schema: &Schema) -> Self {
-        let names = [
-            "table",
-            "record_id",
-            "field",
-            "value",
-            "source_id",
-            "locator",
-            "kept",
-            "resolution",
-        ];
-        let idx = names.map(|n| table.field_index(n));
-        let simple = table.fields.iter().all(|f| {
-            f.default.is_none()
-                && matches!(
-                    f.derive,
-                    None | Some(Derive::SchemaVersion | Derive::Meaning(_))
-                )
-        });
-        let template = simple.then(|| {
-            let mut row = vec![Value::Null; table.fields.len()];
-            derive(table, &mut row, &[], schema);
-            row
-        });
-        ProvenanceBuilder {
-            table,
-            idx,
-            template,
-        }
-    }
-
-    fn row(&self, claim: [Value; 8], schema: &Schema) -> Vec<Value> {
-        let mut row = match &self.template {
-            Some(t) => t.clone(),
-            None => vec![Value::Null; self.table.fields.len()],
-        };
-        for (v, i) in claim.into_iter().zip(&self.idx) {
-            if let Some(i) = i {
-                row[*i] = match v {
-                    Value::Null | Value::Bool(_) | Value::Str(_) => v,
-                    other => Value::Str(other.to_string().into()),
-                };
-            }
-        }
-        if self.template.is_none() {
-            derive(self.table, &mut row, &[], schema);
-        }
-        row
-    }
+/// An empty provenance table: the computed columns (the schema version) are the same in every
+/// row, so they are computed once, as `derive` fills them.
+fn empty_provenance(ts: &TableSchema, schema: &Schema) -> Provenance {
+    let mut template = vec![Value::Null; ts.fields.len()];
+    derive(ts, &mut template, &[], schema);
+    Provenance::new(ts, template)
 }
 
 /// The claim whose date lies inside every other claimed date, if the dates nest.
@@ -583,6 +604,7 @@ mod tests {
             .iter()
             .map(|v| Claim {
                 rec: &rec,
+                nth: 0,
                 value: v,
                 pos: Default::default(),
             })

@@ -11,6 +11,7 @@
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::export::{Files, hex};
 use crate::model::Value;
+use crate::provenance::Cell;
 use crate::reconcile::Dataset;
 use crate::schema::Schema;
 use serde::{Deserialize, Serialize};
@@ -110,21 +111,23 @@ pub fn content_hash(ds: &Dataset, schema: &Schema) -> String {
         let ts = &schema.tables[t.schema];
         put(&ts.name);
         ts.fields.iter().for_each(|f| put(&f.name));
-        for row in &t.rows {
-            for v in row {
+        let mut cells = vec![];
+        for i in 0..t.len() {
+            t.cells(i, &mut cells);
+            for c in &cells {
                 // The text form of `Value`'s Display, without the formatter where the text
                 // is already there.
-                match v {
-                    Value::Str(s) => put(s),
-                    Value::Null => put(""),
-                    Value::Bool(b) => put(if *b { "true" } else { "false" }),
-                    Value::PDate(p) => put(&p.text),
-                    Value::List(items) if items.len() == 1 => put(&items[0]),
-                    other => {
+                match c {
+                    Cell::Text(s) => put(s),
+                    Cell::Value(Value::List(items)) if items.len() == 1 => put(&items[0]),
+                    Cell::Value(
+                        v @ (Value::Int(_) | Value::Num(_) | Value::Date(_) | Value::List(_)),
+                    ) => {
                         buf.clear();
-                        let _ = write!(buf, "{other}");
+                        let _ = write!(buf, "{v}");
                         put(&buf);
                     }
+                    other => put(&other.text()),
                 }
             }
         }

@@ -351,6 +351,7 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
             }
         }
     }
+    out.extend(provenance_columns(loaded, &at));
     if !raws.contains_key("source") {
         out.push(
             Problem::new(
@@ -364,6 +365,27 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
         );
     }
     out
+}
+
+/// Provenance is stored as claims (`crate::provenance`): besides the claim columns, only
+/// columns that are the same in every row (the schema version).
+fn provenance_columns(loaded: &[Loaded], at: &dyn Fn(&Loaded, &[Seg]) -> Loc) -> Vec<Problem> {
+    let Some(l) = loaded.iter().find(|l| l.table.name == "provenance") else {
+        return vec![];
+    };
+    let unsupported = crate::provenance::Provenance::unsupported(l.table);
+    unsupported
+        .map(|f| {
+            let i = l.table.fields.iter().position(|g| g.name == f.name).unwrap();
+            let prop = if f.default.is_some() { "x-default" } else { "x-derive" };
+            Problem::new(
+                Code::Schema,
+                format!("provenance cannot compute column `{}`", f.name),
+            )
+            .at(at(l, &[key("fields"), Seg::Index(i), key(prop)]))
+            .expected("in provenance, no `x-default`, and `x-derive` only for the schema version and `derived_reason`")
+        })
+        .collect()
 }
 
 /// Whether every row gets a value in a required column (Parquet's required columns have no

@@ -30,7 +30,7 @@ const _: () = assert!(MAX_WORKBOOK_ROWS < 1_048_576);
 
 /// Why the workbook of `ds` is not written, or None when it is.
 pub fn skipped(ds: &Dataset) -> Option<String> {
-    let rows: usize = ds.tables.iter().map(|t| t.rows.len()).sum();
+    let rows: usize = ds.tables.iter().map(|t| t.len()).sum();
     (rows > MAX_WORKBOOK_ROWS).then(|| {
         format!(
             "workbook skipped: the tables hold {rows} rows, above the workbook's limit of {MAX_WORKBOOK_ROWS} (use the CSV or Parquet files)"
@@ -47,6 +47,8 @@ pub fn workbook(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Vec<u8>
 }
 
 fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>, XlsxError> {
+    // Provenance as rows: the workbook holds at most MAX_WORKBOOK_ROWS.
+    let ds = &ds.with_rows();
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
     wb.set_properties(

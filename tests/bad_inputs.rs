@@ -108,6 +108,7 @@ bad_cases! {
     schema_invalid_json: "schema-invalid-json",
     schema_json_error_crlf_non_ascii: "schema-json-error-crlf-non-ascii",
     schema_primary_key_empty: "schema-primary-key-empty",
+    schema_provenance_computed_column: "schema-provenance-computed-column",
     schema_primary_key_unknown_field: "schema-primary-key-unknown-field",
     schema_reference_unknown_table: "schema-reference-unknown-table",
     schema_required_column_unfilled: "schema-required-column-unfilled",

@@ -5,6 +5,8 @@
 
 use super::arrow_type;
 use crate::model::Value;
+use crate::provenance::Cell;
+use crate::reconcile::Table;
 use crate::schema::{Field, TableSchema};
 use arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, ListBuilder,
@@ -14,19 +16,48 @@ use arrow::datatypes::{DataType, Int32Type};
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// The columns of `rows`, in schema order.
-pub fn columns(ts: &TableSchema, rows: &[Vec<Value>]) -> Vec<ArrayRef> {
-    let mut builders: Vec<Builder> = ts
-        .fields
-        .iter()
-        .map(|f| Builder::new(f, rows.len()))
-        .collect();
-    for row in rows {
-        for (b, v) in builders.iter_mut().zip(row) {
-            b.append(v);
+/// The columns of `t`'s rows `rows`, in schema order. A column marked in `with_nulls` gets
+/// a validity buffer even when none of these rows is missing (see `missing_anywhere`).
+pub fn columns(
+    ts: &TableSchema,
+    t: &Table,
+    rows: std::ops::Range<usize>,
+    with_nulls: &[bool],
+) -> Vec<ArrayRef> {
+    let n = rows.len();
+    let mut builders: Vec<Builder> = ts.fields.iter().map(|f| Builder::new(f, n)).collect();
+    let mut cells = vec![];
+    for i in rows {
+        t.cells(i, &mut cells);
+        for (b, c) in builders.iter_mut().zip(&cells) {
+            b.append(*c);
         }
     }
-    builders.iter_mut().map(Builder::finish).collect()
+    // One missing value past the end, cut off again: the slice keeps its validity buffer
+    // even when no value in it is missing (a buffer built without one is dropped).
+    for (b, _) in builders.iter_mut().zip(with_nulls).filter(|(_, w)| **w) {
+        b.append_null();
+    }
+    (builders.iter_mut().map(Builder::finish))
+        .map(|a| a.slice(0, n))
+        .collect()
+}
+
+/// Which columns of `t` miss a value in some row. Parquet's writer encodes a column piece
+/// with a validity buffer differently from one without (other page boundaries), even when
+/// no value of the piece is missing: a table written in several batches must give each
+/// batch the buffer that the table's whole column has, to be written as the same bytes.
+pub fn missing_anywhere(ts: &TableSchema, t: &Table) -> Vec<bool> {
+    let kinds: Vec<Builder> = ts.fields.iter().map(|f| Builder::new(f, 0)).collect();
+    let mut missing = vec![false; kinds.len()];
+    let mut cells = vec![];
+    for i in 0..t.len() {
+        t.cells(i, &mut cells);
+        for ((m, b), c) in missing.iter_mut().zip(&kinds).zip(&cells) {
+            *m = *m || b.is_null(*c);
+        }
+    }
+    missing
 }
 
 enum Builder {
@@ -43,15 +74,10 @@ enum Builder {
 /// every format holds the same value (a provenance claim of an empty list is ""). Text values
 /// are appended by reference; only other values (a partial date, a number in a text column)
 /// are formatted.
-fn text(v: &Value) -> Option<Cow<'_, str>> {
-    match v {
-        Value::Null => None,
-        Value::Str(s) if s.is_empty() => None,
-        Value::Str(s) => Some(Cow::Borrowed(&**s)),
-        other => {
-            let s = other.to_string();
-            (!s.is_empty()).then_some(Cow::Owned(s))
-        }
+fn text(c: Cell<'_>) -> Option<Cow<'_, str>> {
+    match c {
+        Cell::Null | Cell::Value(Value::Null) => None,
+        other => Some(other.text()).filter(|s| !s.is_empty()),
     }
 }
 
@@ -73,25 +99,54 @@ impl Builder {
         }
     }
 
-    fn append(&mut self, v: &Value) {
-        match (self, v) {
-            (Builder::Dictionary(b), v) => b.append_option(text(v)),
-            (Builder::Text(b), v) => b.append_option(text(v)),
-            (Builder::Integer(b), Value::Int(i)) => b.append_value(*i),
-            (Builder::Number(b), Value::Num(n)) => b.append_value(*n),
-            (Builder::Boolean(b), Value::Bool(x)) => b.append_value(*x),
-            (Builder::Date(b), Value::Date(d)) => b.append_value(days(*d)),
-            // One rule for "none" (issue 12): an empty list is null, as in the CSV, where
-            // both are an empty cell.
-            (Builder::List(b), Value::List(l)) if !l.is_empty() => {
+    /// Whether the builder appends `c` as a missing value.
+    fn is_null(&self, c: Cell<'_>) -> bool {
+        let v = match (self, c) {
+            (Builder::Dictionary(_) | Builder::Text(_), c) => return text(c).is_none(),
+            (_, Cell::Value(v)) => v,
+            (Builder::Boolean(_), Cell::Bool(_)) => return false,
+            _ => return true,
+        };
+        !matches!(
+            (self, v),
+            (Builder::Integer(_), Value::Int(_))
+                | (Builder::Number(_), Value::Num(_))
+                | (Builder::Boolean(_), Value::Bool(_))
+                | (Builder::Date(_), Value::Date(_))
+        ) && !matches!((self, v), (Builder::List(_), Value::List(l)) if !l.is_empty())
+    }
+
+    fn append(&mut self, c: Cell<'_>) {
+        if self.is_null(c) {
+            return self.append_null();
+        }
+        match (self, c) {
+            (Builder::Dictionary(b), c) => b.append_option(text(c)),
+            (Builder::Text(b), c) => b.append_option(text(c)),
+            (Builder::Boolean(b), Cell::Bool(x)) => b.append_value(x),
+            (Builder::Boolean(b), Cell::Value(Value::Bool(x))) => b.append_value(*x),
+            (Builder::Integer(b), Cell::Value(Value::Int(i))) => b.append_value(*i),
+            (Builder::Number(b), Cell::Value(Value::Num(n))) => b.append_value(*n),
+            (Builder::Date(b), Cell::Value(Value::Date(d))) => b.append_value(days(*d)),
+            (Builder::List(b), Cell::Value(Value::List(l))) => {
                 l.iter().for_each(|x| b.values().append_value(x));
                 b.append(true);
             }
-            (Builder::List(b), _) => b.append(false),
-            (Builder::Integer(b), _) => b.append_null(),
-            (Builder::Number(b), _) => b.append_null(),
-            (Builder::Boolean(b), _) => b.append_null(),
-            (Builder::Date(b), _) => b.append_null(),
+            _ => unreachable!("is_null accepts only these"),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Builder::Dictionary(b) => b.append_null(),
+            Builder::Text(b) => b.append_null(),
+            Builder::Integer(b) => b.append_null(),
+            Builder::Number(b) => b.append_null(),
+            Builder::Boolean(b) => b.append_null(),
+            Builder::Date(b) => b.append_null(),
+            // One rule for "none" (issue 12): an empty list is null, as in the CSV, where
+            // both are an empty cell.
+            Builder::List(b) => b.append(false),
         }
     }
 

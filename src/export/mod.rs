@@ -2,7 +2,7 @@
 //! manifest.json, rendered in memory. Writing them to disk (atomically) is `output.rs`'s job,
 //! so `pillars check` can compare without writing anything.
 
-use crate::model::Value;
+use crate::provenance::Cell;
 use crate::reconcile::{Dataset, Table};
 use crate::schema::{FieldType, Schema, TableSchema};
 use arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
@@ -13,6 +13,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -87,7 +88,7 @@ pub fn run(
         jobs.push(Job::Workbook);
     }
     let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].rows.len()));
+    by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].len()));
     // CSV files first: they do not wait for the identity.
     jobs.extend(by_size.iter().map(|&i| Job::Csv(i)));
     jobs.extend(by_size.iter().map(|&i| Job::Parquet(i)));
@@ -120,7 +121,7 @@ pub fn run(
     let rows: BTreeMap<&str, usize> = ds
         .tables
         .iter()
-        .map(|t| (schema.tables[t.schema].name.as_str(), t.rows.len()))
+        .map(|t| (schema.tables[t.schema].name.as_str(), t.len()))
         .collect();
     let manifest = manifest(&listing, &rows, schema, content_hash, version);
     listing.extend([put(sink, "manifest.json".into(), &mut |w| {
@@ -143,14 +144,13 @@ fn put(
 
 /// Text for a CSV cell: text columns get the formula guard (`guard.rs`); numbers, dates
 /// and booleans are written as is. Performance: text cells are borrowed, not copied.
-fn csv_cell(ftype: FieldType, v: &Value) -> std::borrow::Cow<'_, str> {
-    match (ftype, v) {
-        (_, Value::Null) => std::borrow::Cow::Borrowed(""),
-        (FieldType::String | FieldType::List, Value::Str(s)) => crate::guard::guard(s),
-        (FieldType::String | FieldType::List, other) => {
-            std::borrow::Cow::Owned(crate::guard::guard(&other.to_string()).into_owned())
+fn csv_cell(ftype: FieldType, c: Cell<'_>) -> Cow<'_, str> {
+    match (ftype, c.text()) {
+        (FieldType::String | FieldType::List, Cow::Borrowed(s)) => crate::guard::guard(s),
+        (FieldType::String | FieldType::List, Cow::Owned(s)) => {
+            Cow::Owned(crate::guard::guard(&s).into_owned())
         }
-        (_, other) => std::borrow::Cow::Owned(other.to_string()),
+        (_, text) => text,
     }
 }
 
@@ -166,9 +166,11 @@ pub fn write_csv(ts: &TableSchema, t: &Table, out: &mut dyn Write) -> std::io::R
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     w.write_record(ts.fields.iter().map(|f| f.name.as_str()))?;
-    for row in &t.rows {
-        for (f, v) in ts.fields.iter().zip(row) {
-            w.write_field(csv_cell(f.ftype, v).as_bytes())?;
+    let mut cells = vec![];
+    for i in 0..t.len() {
+        t.cells(i, &mut cells);
+        for (f, c) in ts.fields.iter().zip(&cells) {
+            w.write_field(csv_cell(f.ftype, *c).as_bytes())?;
         }
         w.write_record(None::<&[u8]>)?;
     }
@@ -197,14 +199,6 @@ pub fn write_parquet(
     (schema_version, dataset_version): (&str, &str),
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
-    let fields: Vec<ArrowField> = ts
-        .fields
-        .iter()
-        .map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required))
-        .collect();
-    let arrow_schema = Arc::new(
-        ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
-    );
     let kv = |k: &str, v: &str| KeyValue::new(k.to_string(), v.to_string());
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap()))
@@ -215,15 +209,43 @@ pub fn write_parquet(
         ]))
         .set_created_by("pillars".into())
         .build();
+    // One batch per row group (memory, issue 13: one row group's columns, not the table's).
+    let group = props.max_row_group_row_count().unwrap_or(usize::MAX);
+    write_batches(ts, t, props, group, out)
+}
+
+/// `t` as Parquet, in batches of `batch_rows` rows. The writer cuts a batch at row-group
+/// boundaries and chooses a piece's pages from the piece itself (its nulls, for one), so
+/// batches of exactly one row group make the same calls, and the same bytes, as one batch
+/// of the whole table (a test checks this); other sizes change the pages.
+fn write_batches(
+    ts: &TableSchema,
+    t: &Table,
+    props: WriterProperties,
+    batch_rows: usize,
+    out: &mut (dyn Write + Send),
+) -> std::io::Result<()> {
+    let fields: Vec<ArrowField> = ts
+        .fields
+        .iter()
+        .map(|f| ArrowField::new(&f.name, arrow_type(f), !f.required))
+        .collect();
+    let arrow_schema = Arc::new(
+        ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
+    );
     let mut w = ArrowWriter::try_new(out, arrow_schema.clone(), Some(props))
         .map_err(std::io::Error::other)?;
-    // One batch for the whole table. Smaller batches would hold less memory but change the
-    // bytes: the writer sizes text pages from the whole array's buffer, so a table written
-    // in row-group-sized batches differs (measured at 1M records: 215 bytes of page layout
-    // in provenance.parquet, every value equal).
-    let batch = RecordBatch::try_new(arrow_schema.clone(), columns::columns(ts, &t.rows))
-        .expect("columns match the schema");
-    w.write(&batch).map_err(std::io::Error::other)?;
+    let with_nulls = match t.len() > batch_rows {
+        true => columns::missing_anywhere(ts, t),
+        false => vec![false; ts.fields.len()],
+    };
+    for start in (0..t.len()).step_by(batch_rows) {
+        let rows = start..t.len().min(start.saturating_add(batch_rows));
+        let columns = columns::columns(ts, t, rows, &with_nulls);
+        let batch =
+            RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
+        w.write(&batch).map_err(std::io::Error::other)?;
+    }
     w.close().map_err(std::io::Error::other)?;
     Ok(())
 }
@@ -364,4 +386,62 @@ pub fn pretty(j: &Json) -> Vec<u8> {
     let mut s = serde_json::to_vec_pretty(j).unwrap();
     s.push(b'\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+    use crate::provenance::Provenance;
+
+    /// A provenance table of `n` rows in which `locator` is missing only in rows 1500..1600
+    /// and `resolution` in most rows: some pieces of a column have no missing value.
+    fn provenance(ts: &TableSchema, n: usize) -> Table {
+        let template = (ts.fields.iter())
+            .map(|f| match f.name.as_str() {
+                "schema_version" => Value::Str("2.0.0".into()),
+                _ => Value::Null,
+            })
+            .collect();
+        let mut p = Provenance::new(ts, template);
+        for i in 0..n {
+            let row: Vec<Value> = (ts.fields.iter())
+                .map(|f| match f.name.as_str() {
+                    "kept" => Value::Bool(i % 3 == 0),
+                    "locator" if (1500..1600).contains(&i) => Value::Null,
+                    "resolution" if i % 700 != 5 => Value::Null,
+                    name => Value::Str(format!("{name} {}", i * 7919 % 1000).into()),
+                })
+                .collect();
+            p.push_values(&row);
+        }
+        Table {
+            schema: 0,
+            rows: vec![],
+            claims: Some(p),
+        }
+    }
+
+    #[test]
+    fn a_table_written_in_row_group_batches_has_the_bytes_of_one_batch() {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schema"));
+        let schema = Schema::load(dir).unwrap();
+        let ts = schema.table("provenance").unwrap();
+        let t = provenance(ts, 5000);
+        // Small row groups and pages, so that 5,000 rows make several of each.
+        let write = |batch_rows| {
+            let props = WriterProperties::builder()
+                .set_max_row_group_row_count(Some(1000))
+                .set_data_page_row_count_limit(100)
+                .set_write_batch_size(64)
+                .build();
+            let mut out = vec![];
+            write_batches(ts, &t, props, batch_rows, &mut out).unwrap();
+            out
+        };
+        let whole = write(usize::MAX);
+        assert_eq!(write(1000), whole);
+        // Batches of another size than the row group change the pages.
+        assert_ne!(write(700), whole);
+    }
 }

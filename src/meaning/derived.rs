@@ -23,7 +23,7 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
             );
         }
     }
-    let kept = mark_provenance(ds, schema, &reasons);
+    let kept = mark_provenance(ds, &reasons);
     for table in &mut ds.tables {
         let ts = &schema.tables[table.schema];
         let Some(col) = ts
@@ -55,49 +55,23 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
 /// kept value is derived.
 fn mark_provenance(
     ds: &mut Dataset,
-    schema: &Schema,
     reasons: &HashMap<(Key, &str), &str>,
 ) -> HashMap<(String, String), HashSet<String>> {
+    use crate::provenance::{Cell, DERIVED_REASON, FIELD, KEPT, RECORD_ID, SOURCE_ID, TABLE};
     let mut kept = HashMap::new();
-    let Some(prov) = ds
-        .tables
-        .iter_mut()
-        .find(|t| schema.tables[t.schema].name == "provenance")
-    else {
+    let Some(prov) = ds.provenance_mut() else {
         return kept;
     };
-    let ts = &schema.tables[prov.schema];
-    let cols = [
-        "table",
-        "record_id",
-        "field",
-        "source_id",
-        "kept",
-        "derived_reason",
-    ]
-    .map(|n| ts.field_index(n));
-    let [Some(t), Some(id), Some(f), Some(s), Some(k), Some(dr)] = cols else {
-        return kept;
-    };
-    if reasons.is_empty() {
-        return kept;
-    }
-    for row in &mut prov.rows {
-        let (Some(tn), Some(rid), Some(fname), Some(src)) = (
-            row[t].as_str(),
-            row[id].as_str(),
-            row[f].as_str(),
-            row[s].as_str(),
-        ) else {
-            continue;
-        };
-        if let Some(why) = reasons.get(&((tn, rid, fname), src)) {
-            if row[k] == Value::Bool(true) {
-                kept.entry((tn.to_string(), rid.to_string()))
+    for i in 0..prov.len() {
+        let text = |col| prov.claim_text(i, col);
+        let key = (text(TABLE), text(RECORD_ID), text(FIELD));
+        if let Some(why) = reasons.get(&(key, text(SOURCE_ID))) {
+            if matches!(prov.claim(i, KEPT), Cell::Bool(true)) {
+                kept.entry((key.0.to_string(), key.1.to_string()))
                     .or_insert_with(HashSet::new)
-                    .insert(fname.to_string());
+                    .insert(key.2.to_string());
             }
-            row[dr] = Value::Str(why.to_string().into());
+            prov.set_text(i, DERIVED_REASON, why);
         }
     }
     kept

@@ -19,6 +19,7 @@ pub mod links;
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::extract::Extraction;
 use crate::model::{Record, Value};
+use crate::provenance::Provenance;
 use crate::reconcile::Dataset;
 use crate::schema::{Derive, Schema, TableSchema};
 
@@ -166,7 +167,11 @@ pub fn apply(
     for t in ds.tables.iter_mut() {
         match schema.tables[t.schema].name.as_str() {
             "links" => t.rows = rows.take().unwrap_or_default(),
-            "provenance" => splice_provenance(&mut t.rows, prov.take().unwrap_or_default(), schema),
+            "provenance" => {
+                if let Some(claims) = &mut t.claims {
+                    splice_provenance(claims, prov.take().unwrap_or_default(), schema);
+                }
+            }
             _ => {}
         }
     }
@@ -188,23 +193,24 @@ pub fn apply(
 
 /// Inserts the links' provenance rows where a global sort by (table, record_id, field,
 /// source_id) would put them: tables are in name order, so after every table before `links`.
-fn splice_provenance(rows: &mut Vec<Vec<Value>>, mut add: Vec<Vec<Value>>, schema: &Schema) {
+fn splice_provenance(claims: &mut Provenance, mut add: Vec<Vec<Value>>, schema: &Schema) {
+    use crate::provenance::{Cell, TABLE};
     let Some(pt) = schema.table("provenance") else {
         return;
     };
     let col = |n: &str| pt.field_index(n).unwrap_or(0);
-    let (t, r, f, s) = (
-        col("table"),
-        col("record_id"),
-        col("field"),
-        col("source_id"),
-    );
+    let (r, f, s) = (col("record_id"), col("field"), col("source_id"));
     let key = |row: &Vec<Value>| (row[r].to_string(), row[f].to_string(), row[s].to_string());
     add.sort_by_key(key);
+    let mut rows = claims.empty();
+    add.iter().for_each(|row| rows.push_values(row));
     // Provenance is sorted by table: the rows of tables up to `links` come first (a binary
     // search; the linear scan formatted millions of cells).
-    let at = rows.partition_point(|row| row[t].as_str().is_none_or(|name| name <= "links"));
-    rows.splice(at..at, add);
+    let at = claims.partition_point(TABLE, |c| match c {
+        Cell::Text(name) => name <= "links",
+        _ => true,
+    });
+    claims.splice(at, rows);
 }
 
 #[cfg(test)]

@@ -198,6 +198,8 @@ pub const GENERATOR: &str = "pillars site";
 
 /// The site's files, relative path → bytes.
 pub fn render(schema: &Schema, ds: &Dataset, files: &Files, version: &str) -> Files {
+    // Provenance as rows: the site indexes them record by record (the real data is small).
+    let ds = &ds.with_rows();
     let ctx = Ctx::new(schema, ds, files, version);
     let mut out = Files::new();
     out.insert("assets/site.css".into(), html::CSS.as_bytes().to_vec());

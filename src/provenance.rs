@@ -1,0 +1,352 @@
+//! The provenance table, stored by column (issue 13). A million records make about 8.5
+//! million provenance rows; as rows of `Value`s they took ~360 bytes each (3 GB). Here a row
+//! is nine text ids (36 bytes) and each text is kept once, in one buffer: the ids, locators
+//! and names that every claim of a record repeats are shared, and a claim's own value is
+//! written into the buffer once.
+//!
+//! The table's other columns (the schema version) are the same in every row: schema_check
+//! refuses a provenance column computed from the row. The writers read rows as borrowed
+//! [`Cell`]s; the small-data readers (the workbook, the site) make `Value` rows.
+
+use crate::model::Value;
+use crate::schema::{Derive, TableSchema};
+use std::borrow::Cow;
+
+/// The claim columns, in the order of [`Provenance`]'s columns.
+pub const COLUMNS: [&str; 9] = [
+    "table",
+    "record_id",
+    "field",
+    "value",
+    "source_id",
+    "locator",
+    "kept",
+    "resolution",
+    "derived_reason",
+];
+
+/// Column numbers, as [`COLUMNS`] lists them.
+pub const TABLE: usize = 0;
+pub const RECORD_ID: usize = 1;
+pub const FIELD: usize = 2;
+pub const SOURCE_ID: usize = 4;
+pub const KEPT: usize = 6;
+pub const DERIVED_REASON: usize = 8;
+
+/// A cell of one row, borrowed from the table: what the CSV, Parquet and hash writers read.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Null,
+    Bool(bool),
+    Text(&'a str),
+    Value(&'a Value),
+}
+
+impl<'a> Cell<'a> {
+    /// The cell as a value of its own.
+    pub fn to_value(self) -> Value {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Bool(b) => Value::Bool(b),
+            Cell::Text(s) => Value::Str(s.into()),
+            Cell::Value(v) => v.clone(),
+        }
+    }
+
+    /// The canonical text (`Value`'s Display), borrowed where it is already text.
+    pub fn text(self) -> Cow<'a, str> {
+        match self {
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+            Cell::Text(s) => Cow::Borrowed(s),
+            Cell::Value(Value::Str(s)) => Cow::Borrowed(s),
+            Cell::Value(Value::PDate(p)) => Cow::Borrowed(&p.text),
+            Cell::Value(v) => Cow::Owned(v.to_string()),
+        }
+    }
+}
+
+/// A text id that names no text: the claim has no value (or no note).
+pub const NONE: u32 = u32::MAX;
+const FALSE: u32 = u32::MAX - 1;
+const TRUE: u32 = u32::MAX - 2;
+
+/// Texts in one buffer, each named by the order it was added in.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    fn push(&mut self, s: &str) -> u32 {
+        self.buf.push_str(s);
+        self.ends.push(self.buf.len());
+        u32::try_from(self.ends.len() - 1)
+            .ok()
+            .filter(|&i| i < TRUE)
+            .expect("fewer than 4 billion provenance texts")
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.buf[start..self.ends[i]]
+    }
+}
+
+/// The provenance rows of a build, in provenance order.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    /// One column per entry of [`COLUMNS`], a text id (or `NONE`, `TRUE`, `FALSE`) per row.
+    cols: [Vec<u32>; 9],
+    texts: Texts,
+    /// Where each of [`COLUMNS`] is in the table schema (None: the schema has no such column).
+    at: [Option<usize>; 9],
+    /// The columns no claim fills, the same in every row.
+    template: Vec<Value>,
+}
+
+impl Provenance {
+    /// An empty table for the provenance schema `ts`; `template` is a row with the computed
+    /// columns filled.
+    pub fn new(ts: &TableSchema, template: Vec<Value>) -> Provenance {
+        Provenance {
+            cols: Default::default(),
+            texts: Texts::default(),
+            at: COLUMNS.map(|n| ts.field_index(n)),
+            template,
+        }
+    }
+
+    /// The columns of the provenance schema `ts` that this store cannot hold: any computed
+    /// from the row, and any computed part but `derived_reason` (a claim column here).
+    pub fn unsupported(ts: &TableSchema) -> impl Iterator<Item = &crate::schema::Field> {
+        ts.fields.iter().filter(|f| {
+            let part = |p: &String| p == COLUMNS[DERIVED_REASON] && f.name == *p;
+            f.default.is_some()
+                || !match &f.derive {
+                    None | Some(Derive::SchemaVersion) => true,
+                    Some(Derive::Meaning(p)) => part(p),
+                    Some(_) => false,
+                }
+        })
+    }
+
+    /// A table for the same schema, without rows.
+    pub fn empty(&self) -> Provenance {
+        Provenance {
+            cols: Default::default(),
+            texts: Texts::default(),
+            at: self.at,
+            template: self.template.clone(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.cols[0].len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds a text to the table's buffer; its id can be used in any later row.
+    pub fn text(&mut self, s: &str) -> u32 {
+        self.texts.push(s)
+    }
+
+    /// The id of a cell's value: a value's canonical text, or none for a missing value.
+    pub fn value(&mut self, v: &Value) -> u32 {
+        match v {
+            Value::Null => NONE,
+            Value::Bool(b) => Self::bool(*b),
+            Value::Str(s) => self.text(s),
+            other => self.text(&other.to_string()),
+        }
+    }
+
+    pub fn bool(b: bool) -> u32 {
+        if b { TRUE } else { FALSE }
+    }
+
+    /// Appends a row of text ids, in the order of [`COLUMNS`].
+    pub fn push(&mut self, row: [u32; 9]) {
+        for (col, id) in self.cols.iter_mut().zip(row) {
+            col.push(id);
+        }
+    }
+
+    /// Appends a row given as `Value`s in the table schema's column order.
+    pub fn push_values(&mut self, row: &[Value]) {
+        let ids = self.at.map(|at| at.map_or(NONE, |i| self.value(&row[i])));
+        self.push(ids);
+    }
+
+    /// The cell of column `col` (one of [`COLUMNS`]) in row `i`.
+    pub fn claim(&self, i: usize, col: usize) -> Cell<'_> {
+        self.cell(self.cols[col][i])
+    }
+
+    fn cell(&self, id: u32) -> Cell<'_> {
+        match id {
+            NONE => Cell::Null,
+            TRUE => Cell::Bool(true),
+            FALSE => Cell::Bool(false),
+            id => Cell::Text(self.texts.get(id)),
+        }
+    }
+
+    /// The first row whose cell in column `col` fails `pred`, when the rows that pass come
+    /// first (a binary search).
+    pub fn partition_point(&self, col: usize, pred: impl Fn(Cell) -> bool) -> usize {
+        self.cols[col].partition_point(|&id| pred(self.cell(id)))
+    }
+
+    /// The text of column `col` in row `i` ("" when it has none).
+    pub fn claim_text(&self, i: usize, col: usize) -> &str {
+        match self.claim(i, col) {
+            Cell::Text(s) => s,
+            _ => "",
+        }
+    }
+
+    /// Sets column `col` of row `i` to a new text.
+    pub fn set_text(&mut self, i: usize, col: usize, s: &str) {
+        let id = self.text(s);
+        self.cols[col][i] = id;
+    }
+
+    /// Row `i` as cells in the table schema's column order, into `out`.
+    pub fn cells<'a>(&'a self, i: usize, out: &mut Vec<Cell<'a>>) {
+        out.clear();
+        out.extend(self.template.iter().map(Cell::Value));
+        for (col, at) in self.at.iter().enumerate() {
+            if let Some(at) = at {
+                out[*at] = self.claim(i, col);
+            }
+        }
+    }
+
+    /// Row `i` as values, in the table schema's column order.
+    pub fn row(&self, i: usize) -> Vec<Value> {
+        let mut cells = vec![];
+        self.cells(i, &mut cells);
+        cells.into_iter().map(Cell::to_value).collect()
+    }
+
+    /// Appends the rows of `other` (made for the same schema).
+    pub fn append(&mut self, other: Provenance) {
+        self.splice(self.len(), other);
+    }
+
+    /// Inserts the rows of `other` (made for the same schema) before row `at`.
+    pub fn splice(&mut self, at: usize, other: Provenance) {
+        let shift = self.texts.ends.len() as u32;
+        let base = self.texts.buf.len();
+        self.texts.buf.push_str(&other.texts.buf);
+        (self.texts.ends).extend(other.texts.ends.iter().map(|e| e + base));
+        let moved = |id: u32| if id >= TRUE { id } else { id + shift };
+        for (col, add) in self.cols.iter_mut().zip(other.cols) {
+            col.splice(at..at, add.into_iter().map(moved));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> crate::schema::Schema {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/schema"));
+        crate::schema::Schema::load(dir).unwrap()
+    }
+
+    /// A row of the provenance schema: each claim column's value from `claim`, the schema
+    /// version from the template.
+    fn row(ts: &TableSchema, claim: &[(&str, Value)]) -> Vec<Value> {
+        (ts.fields.iter())
+            .map(|f| match claim.iter().find(|(n, _)| *n == f.name) {
+                Some((_, v)) => v.clone(),
+                None if f.name == "schema_version" => Value::Str("2.0.0".into()),
+                None => Value::Null,
+            })
+            .collect()
+    }
+
+    fn table(ts: &TableSchema) -> Provenance {
+        Provenance::new(ts, row(ts, &[]))
+    }
+
+    #[test]
+    fn rows_come_back_as_they_went_in() {
+        let schema = schema();
+        let ts = schema.table("provenance").unwrap();
+        let mut p = table(ts);
+        let a = row(
+            ts,
+            &[
+                ("table", Value::Str("deals".into())),
+                ("record_id", Value::Str("d1".into())),
+                ("value", Value::Str("".into())),
+                ("kept", Value::Bool(false)),
+            ],
+        );
+        let b = row(
+            ts,
+            &[
+                ("table", Value::Str("events".into())),
+                ("value", Value::Bool(true)),
+                ("kept", Value::Bool(true)),
+                ("resolution", Value::Str("the later source".into())),
+            ],
+        );
+        p.push_values(&a);
+        p.push_values(&b);
+        assert_eq!(p.len(), 2);
+        assert_eq!((p.row(0), p.row(1)), (a, b.clone()));
+        // Values of other types become their text.
+        let c = row(
+            ts,
+            &[("value", Value::Int(42)), ("kept", Value::Bool(true))],
+        );
+        p.push_values(&c);
+        assert_eq!(p.claim_text(2, 3), "42");
+        assert!(matches!(p.claim(2, RECORD_ID), Cell::Null));
+        p.set_text(1, DERIVED_REASON, "inferred");
+        assert_eq!(p.claim_text(1, DERIVED_REASON), "inferred");
+        assert_eq!(p.claim_text(1, TABLE), "events");
+    }
+
+    #[test]
+    fn spliced_rows_keep_their_texts_and_place() {
+        let schema = schema();
+        let ts = schema.table("provenance").unwrap();
+        let named = |t: &str, id: &str| {
+            let v = |s: &str| Value::Str(s.into());
+            row(
+                ts,
+                &[
+                    ("table", v(t)),
+                    ("record_id", v(id)),
+                    ("kept", Value::Bool(true)),
+                ],
+            )
+        };
+        let mut p = table(ts);
+        for (t, id) in [("deals", "a"), ("events", "b"), ("visits", "c")] {
+            p.push_values(&named(t, id));
+        }
+        let mut links = p.empty();
+        links.push_values(&named("links", "x"));
+        links.push_values(&named("links", "y"));
+        let at = p.partition_point(TABLE, |c| matches!(c, Cell::Text(t) if t <= "links"));
+        assert_eq!(at, 2);
+        p.splice(at, links);
+        let ids: Vec<&str> = (0..p.len()).map(|i| p.claim_text(i, RECORD_ID)).collect();
+        assert_eq!(ids, ["a", "b", "x", "y", "c"]);
+        assert_eq!(p.claim_text(3, TABLE), "links");
+        assert!(matches!(p.claim(4, KEPT), Cell::Bool(true)));
+        assert_eq!(p.row(4), named("visits", "c"));
+    }
+}
