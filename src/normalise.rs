@@ -7,6 +7,7 @@ use crate::extract::{Extraction, suggest};
 use crate::model::{PartialDate, Pos, Precision, RawValue, Record, Resolution, Value};
 use crate::schema::{Field, FieldType, Kind, Schema};
 use chrono::NaiveDate;
+use std::collections::HashSet;
 
 /// Why a raw value could not be normalised: code, message, what would be right.
 pub type Failure = (Code, String, String);
@@ -275,6 +276,9 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
 pub struct Normalised {
     pub records: Vec<Record<Value>>,
     pub resolutions: Vec<Resolution<Value>>,
+    /// (record, field) of every value that could not be normalised (and was reported): the
+    /// raw records are gone by validation, which must not also call these fields missing.
+    pub rejected: HashSet<RecordField>,
 }
 
 /// Normalises every record and resolution. A value that fails is dropped (and reported),
@@ -294,15 +298,22 @@ fn value_problem(
         .expected(expected)
 }
 
-pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
+/// Consumes the raw records of `ex` (memory, issue 13: each is freed once normalised, so
+/// the raw and the typed records of a large build are not held side by side).
+pub fn run(ex: &mut Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
+    let raw = std::mem::take(&mut ex.records);
+    let ex = &*ex;
+    let mut records = Vec::with_capacity(raw.len());
     // Performance (issue 13): records are normalised on all cores, in contiguous runs
     // joined in order (records and problems come out as a single pass would give them).
-    let parts = crate::parallel::chunks(&ex.records, |chunk| records(ex, chunk, schema));
-    let mut records = Vec::with_capacity(ex.records.len());
+    let parts =
+        crate::parallel::owned_chunks(raw, |start, run| records_from(ex, start, run, schema));
     let mut problems = vec![];
-    for (r, p) in parts {
+    let mut rejected = HashSet::new();
+    for (r, p, x) in parts {
         records.extend(r);
         problems.extend(p);
+        rejected.extend(x);
     }
     let resolutions = ex
         .resolutions
@@ -332,25 +343,28 @@ pub fn run(ex: &Extraction, schema: &Schema) -> (Normalised, Vec<Problem>) {
         Normalised {
             records,
             resolutions,
+            rejected,
         },
         problems,
     )
 }
 
-/// `raw` normalised, with a problem for every value that cannot be.
-fn records(
+/// (record index, field index).
+type RecordField = (usize, usize);
+
+/// Records `start..` (`raw`) normalised, with a problem and a (record, field) for every
+/// value that cannot be.
+fn records_from(
     ex: &Extraction,
-    raw: &[Record<RawValue>],
+    start: usize,
+    raw: Vec<Record<RawValue>>,
     schema: &Schema,
-) -> (Vec<Record<Value>>, Vec<Problem>) {
-    let mut problems = vec![];
-    let records = raw
-        .iter()
-        .map(|r| {
+) -> (Vec<Record<Value>>, Vec<Problem>, Vec<RecordField>) {
+    let (mut problems, mut rejected) = (vec![], vec![]);
+    let records = (raw.into_iter().enumerate())
+        .map(|(n, r)| {
             let t = &schema.tables[r.table];
-            let fields = r
-                .fields
-                .iter()
+            let fields = (r.fields.iter())
                 .filter_map(|(fi, raw, pos)| {
                     let f = &t.fields[*fi];
                     match normalise_value(f, raw, schema) {
@@ -358,6 +372,7 @@ fn records(
                         Err(e) => {
                             let field = f.raw.as_deref().unwrap_or(&f.name);
                             problems.push(value_problem(ex, e, (&t.name, &r.id, field), *pos));
+                            rejected.push((start + n, *fi));
                             None
                         }
                     }
@@ -365,16 +380,16 @@ fn records(
                 .collect();
             Record {
                 table: r.table,
-                id: r.id.clone(),
+                id: r.id,
                 source: r.source,
-                locator: r.locator.clone(),
+                locator: r.locator,
                 pos: r.pos,
                 fields,
-                derived: r.derived.clone(),
+                derived: r.derived,
             }
         })
         .collect();
-    (records, problems)
+    (records, problems, rejected)
 }
 
 #[cfg(test)]

@@ -32,6 +32,38 @@ pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Syn
     })
 }
 
+/// `f` over contiguous runs of `items`, one per core, each handed to its thread with the
+/// index of its first item; results in item order. For work that consumes the items (and
+/// frees each as it goes).
+pub fn owned_chunks<T: Send, R: Send>(
+    mut items: Vec<T>,
+    f: impl Fn(usize, Vec<T>) -> R + Sync,
+) -> Vec<R> {
+    let len = items.len();
+    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
+    let size = len.div_ceil(threads).max(1);
+    let mut runs = vec![];
+    while items.len() > size {
+        let start = (items.len() - 1) / size * size;
+        runs.push((start, items.split_off(start)));
+    }
+    runs.push((0, items));
+    runs.reverse();
+    if runs.len() == 1 {
+        return runs.into_iter().map(|(start, run)| f(start, run)).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = (runs.into_iter())
+            .map(|(start, run)| s.spawn(move || f(start, run)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
+}
+
 /// `f` applied to every item on up to one thread per core; results in item order. Threads
 /// take the next unclaimed item, so one large item does not hold up the rest. For a few
 /// jobs of uneven size (the files of an export).

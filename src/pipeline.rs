@@ -79,12 +79,7 @@ fn reconcile_with(
     }
     // Computed columns: conversions, CAMEO labels, derived marks, exchange_rates.
     if computed {
-        problems.extend(crate::meaning::enrich(
-            &mut dataset,
-            &ex,
-            &norm.records,
-            schema,
-        ));
+        problems.extend(crate::meaning::enrich(&mut dataset, schema));
     }
     stage_line(
         opts.quiet,
@@ -115,7 +110,7 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
     // make every reference into it look dangling.)
     let (ex, norm, mut problems) = normalised(schema, opts)?;
     let t = Instant::now();
-    let mut invalid = validate::run(&ex, &norm.records, schema, validate::today());
+    let mut invalid = validate::run(&ex, &norm, schema, validate::today());
     invalid.extend(source_ref::run(&ex, &norm.records, schema));
     invalid.extend(crate::meaning::validate(&ex, &norm.records, schema));
     stage_line(
@@ -130,10 +125,6 @@ pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalise
         diagnostic::sort(&mut problems);
         return Err(problems);
     }
-    // The raw records are checked and normalised: later stages read the normalised ones.
-    // Freed now (on another thread: millions of small allocations), not after export.
-    let mut ex = ex;
-    drop_in_background(std::mem::take(&mut ex.records));
     Ok((ex, norm))
 }
 
@@ -162,15 +153,14 @@ pub fn normalised(
         return Err(problems);
     }
     let t = Instant::now();
-    let (norm, problems) = normalise::run(&ex, schema);
+    let mut ex = ex;
+    let raw_records = ex.records.len();
+    // Normalise consumes the raw records: later stages read the normalised ones.
+    let (norm, problems) = normalise::run(&mut ex, schema);
     stage_line(
         opts.quiet,
         "normalise",
-        format!(
-            "{} records → {} records",
-            ex.records.len(),
-            norm.records.len()
-        ),
+        format!("{raw_records} records → {} records", norm.records.len()),
         problems.len(),
         t,
     );

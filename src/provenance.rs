@@ -105,17 +105,31 @@ pub struct Provenance {
     at: [Option<usize>; 9],
     /// The columns no claim fills, the same in every row.
     template: Vec<Value>,
+    /// What fills each column of the schema, in order.
+    layout: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// One of [`COLUMNS`].
+    Claim(usize),
+    /// The template's value.
+    Fixed,
 }
 
 impl Provenance {
     /// An empty table for the provenance schema `ts`; `template` is a row with the computed
     /// columns filled.
     pub fn new(ts: &TableSchema, template: Vec<Value>) -> Provenance {
+        let claim = |f: &crate::schema::Field| COLUMNS.iter().position(|n| *n == f.name);
         Provenance {
             cols: Default::default(),
             texts: Texts::default(),
             at: COLUMNS.map(|n| ts.field_index(n)),
             template,
+            layout: (ts.fields.iter())
+                .map(|f| claim(f).map_or(Slot::Fixed, Slot::Claim))
+                .collect(),
         }
     }
 
@@ -140,6 +154,7 @@ impl Provenance {
             texts: Texts::default(),
             at: self.at,
             template: self.template.clone(),
+            layout: self.layout.clone(),
         }
     }
 
@@ -211,21 +226,25 @@ impl Provenance {
         }
     }
 
-    /// Sets column `col` of row `i` to a new text.
-    pub fn set_text(&mut self, i: usize, col: usize, s: &str) {
-        let id = self.text(s);
-        self.cols[col][i] = id;
+    /// The rows whose column `col` is not missing.
+    pub fn rows_with(&self, col: usize) -> impl Iterator<Item = usize> + '_ {
+        (self.cols[col].iter().enumerate())
+            .filter(|(_, id)| **id != NONE)
+            .map(|(i, _)| i)
     }
 
     /// Row `i` as cells in the table schema's column order, into `out`.
     pub fn cells<'a>(&'a self, i: usize, out: &mut Vec<Cell<'a>>) {
         out.clear();
-        out.extend(self.template.iter().map(Cell::Value));
-        for (col, at) in self.at.iter().enumerate() {
-            if let Some(at) = at {
-                out[*at] = self.claim(i, col);
-            }
-        }
+        out.extend(
+            self.layout
+                .iter()
+                .zip(&self.template)
+                .map(|(s, v)| match *s {
+                    Slot::Claim(col) => self.claim(i, col),
+                    Slot::Fixed => Cell::Value(v),
+                }),
+        );
     }
 
     /// Row `i` as values, in the table schema's column order.
@@ -235,9 +254,20 @@ impl Provenance {
         cells.into_iter().map(Cell::to_value).collect()
     }
 
-    /// Appends the rows of `other` (made for the same schema).
-    pub fn append(&mut self, other: Provenance) {
-        self.splice(self.len(), other);
+    /// The rows of `parts` (made for the same schema) one after the other; None for none.
+    pub fn concat(parts: Vec<Provenance>) -> Option<Provenance> {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next()?;
+        let rest: Vec<Provenance> = parts.collect();
+        // Room for every part at once (memory: not a copy at every doubling).
+        let rows: usize = rest.iter().map(Provenance::len).sum();
+        all.cols.iter_mut().for_each(|c| c.reserve_exact(rows));
+        (all.texts.buf).reserve_exact(rest.iter().map(|p| p.texts.buf.len()).sum());
+        (all.texts.ends).reserve_exact(rest.iter().map(|p| p.texts.ends.len()).sum());
+        for p in rest {
+            all.splice(all.len(), p);
+        }
+        Some(all)
     }
 
     /// Inserts the rows of `other` (made for the same schema) before row `at`.
@@ -299,6 +329,7 @@ mod tests {
                 ("value", Value::Bool(true)),
                 ("kept", Value::Bool(true)),
                 ("resolution", Value::Str("the later source".into())),
+                ("derived_reason", Value::Str("inferred".into())),
             ],
         );
         p.push_values(&a);
@@ -313,7 +344,7 @@ mod tests {
         p.push_values(&c);
         assert_eq!(p.claim_text(2, 3), "42");
         assert!(matches!(p.claim(2, RECORD_ID), Cell::Null));
-        p.set_text(1, DERIVED_REASON, "inferred");
+        assert_eq!(p.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [1]);
         assert_eq!(p.claim_text(1, DERIVED_REASON), "inferred");
         assert_eq!(p.claim_text(1, TABLE), "events");
     }

@@ -131,7 +131,7 @@ pub fn run(
             claims: None,
         })
         .collect();
-    let mut provenance = empty_provenance;
+    let mut provenance = vec![];
     let mut stats = Stats {
         records_in: records.len(),
         ..Default::default()
@@ -141,9 +141,7 @@ pub fn run(
         for (ti, row) in part.rows {
             tables[ti].rows.push(row);
         }
-        if let (Some(all), Some(w)) = (&mut provenance, part.prov) {
-            all.append(w.prov);
-        }
+        provenance.extend(part.prov.map(|w| w.prov));
         problems.extend(part.problems);
         stats.resolved += part.stats.resolved;
         stats.unresolved += part.stats.unresolved;
@@ -156,7 +154,7 @@ pub fn run(
         (&defined, &used),
     ));
     if let Some(pi) = prov_schema {
-        tables[pi].claims = provenance;
+        tables[pi].claims = Provenance::concat(provenance).or(empty_provenance);
     }
     stats.records_out = tables
         .iter()
@@ -318,6 +316,9 @@ fn merge_group<'a>(
                     (None, _) => false,
                 };
                 let note = crate::resolution::note(resolution, is_kept);
+                // A reason the annotator gives for a derived value (`meaning::derived`).
+                let derived = c.rec.derived.iter().find(|(i, _)| *i == fi);
+                let derived = derived.map_or(provenance::NONE, |(_, why)| w.prov.text(why));
                 let ids = [
                     w.tables[key.0],
                     id,
@@ -327,7 +328,7 @@ fn merge_group<'a>(
                     locators[c.nth],
                     Provenance::bool(is_kept),
                     w.prov.value(&note),
-                    provenance::NONE,
+                    derived,
                 ];
                 group_prov.push((&f.name, ctx.source_id(c.rec), ids));
             }

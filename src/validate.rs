@@ -5,6 +5,7 @@
 use crate::diagnostic::{Code, Problem};
 use crate::extract::Extraction;
 use crate::model::{Record, Value};
+use crate::normalise::Normalised;
 use crate::schema::{DatePart, Derive, FieldType, Schema};
 use chrono::Datelike;
 use chrono::NaiveDate;
@@ -23,12 +24,8 @@ pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(secs / 86_400)
 }
 
-pub fn run(
-    ex: &Extraction,
-    records: &[Record<Value>],
-    schema: &Schema,
-    today: NaiveDate,
-) -> Vec<Problem> {
+pub fn run(ex: &Extraction, norm: &Normalised, schema: &Schema, today: NaiveDate) -> Vec<Problem> {
+    let records = &norm.records[..];
     // Ids of every table, for reference checks.
     let mut ids: HashMap<&str, HashSet<&str>> = HashMap::new();
     for r in records {
@@ -42,6 +39,7 @@ pub fn run(
         schema,
         today,
         ids: &ids,
+        rejected: &norm.rejected,
     };
     // Performance (issue 13): records are checked on all cores, in contiguous runs joined in
     // order; each record's problems follow its duplicate-id problem, as in one pass.
@@ -94,6 +92,7 @@ struct Check<'a> {
     schema: &'a Schema,
     today: NaiveDate,
     ids: &'a HashMap<&'a str, HashSet<&'a str>>,
+    rejected: &'a HashSet<(usize, usize)>,
 }
 
 impl Check<'_> {
@@ -127,12 +126,8 @@ impl Check<'_> {
             f.required && f.raw.is_some() && f.default.is_none() && f.name != id_field.name
         }) {
             let fi = t.field_index(&f.name).unwrap();
-            // Presence is judged on the raw record (aligned with `records`): a value that
-            // normalise rejected was reported there and is not also "missing".
-            let raw_fields = ex.records.get(ri).map_or(&[][..], |x| &x.fields[..]);
-            if !raw_fields.iter().any(|(i, _, _)| *i == fi)
-                && !r.fields.iter().any(|(i, _, _)| *i == fi)
-            {
+            // A value that normalise rejected was reported there and is not also "missing".
+            if !r.fields.iter().any(|(i, _, _)| *i == fi) && !self.rejected.contains(&(ri, fi)) {
                 let raw = f.raw.as_deref().unwrap();
                 problems.push(
                     problem(Code::Required, format!("required field `{raw}` is missing"))
@@ -352,6 +347,14 @@ mod tests {
         )
     }
 
+    fn normalised(records: Vec<Record<Value>>) -> Normalised {
+        Normalised {
+            records,
+            resolutions: vec![],
+            rejected: HashSet::new(),
+        }
+    }
+
     fn codes(p: &[Problem]) -> Vec<Code> {
         p.iter().map(|p| p.code).collect()
     }
@@ -363,7 +366,7 @@ mod tests {
         assert!(
             run(
                 &ex(),
-                &recs,
+                &normalised(recs),
                 &s,
                 NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
             )
@@ -382,7 +385,7 @@ mod tests {
             event(&s, "Bad_Id", parse_partial_date("2019").unwrap(), &[]),
         ];
         assert_eq!(
-            codes(&run(&ex(), &recs, &s, today)),
+            codes(&run(&ex(), &normalised(recs), &s, today)),
             vec![
                 Code::UnknownReference,
                 Code::DuplicateId,
@@ -413,7 +416,7 @@ mod tests {
         );
         let p = run(
             &ex(),
-            &[ind],
+            &normalised(vec![ind]),
             &s,
             NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         );
@@ -427,7 +430,7 @@ mod tests {
         let recs = vec![event(&s, "e-1", parse_partial_date("0999").unwrap(), &[])];
         let p = run(
             &ex(),
-            &recs,
+            &normalised(recs),
             &s,
             NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         );

@@ -1,29 +1,19 @@
 //! Inferred values are marked: a field an annotator marks `derived = { field = "reason" }`
-//! in raw/ gets the reason in its provenance row (`derived_reason`), and when that claim is
-//! the kept value, the field is listed in the row's `derived_fields`.
+//! in raw/ gets the reason in its provenance row (`derived_reason`, written by reconcile
+//! with the claim), and when that claim is the kept value, the field is listed in the row's
+//! `derived_fields`.
 
-use crate::extract::Extraction;
-use crate::model::{Record, Value};
+use crate::model::Value;
+use crate::provenance::{Cell, DERIVED_REASON, FIELD, KEPT, RECORD_ID, TABLE};
 use crate::reconcile::Dataset;
 use crate::schema::{Derive, Schema};
 use std::collections::{HashMap, HashSet};
 
-type Key<'a> = (&'a str, &'a str, &'a str);
+/// table → record id → the fields whose kept value is derived.
+type Kept = HashMap<String, HashMap<String, HashSet<String>>>;
 
-pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema: &Schema) {
-    // (table, record id, field, source id) → reason.
-    let mut reasons: HashMap<(Key, &str), &str> = HashMap::new();
-    for r in records {
-        let t = &schema.tables[r.table];
-        for (fi, why) in &r.derived {
-            let key = (t.name.as_str(), r.id.as_str(), t.fields[*fi].name.as_str());
-            reasons.insert(
-                (key, ex.sources[r.source as usize].id.as_str()),
-                why.as_str(),
-            );
-        }
-    }
-    let kept = mark_provenance(ds, &reasons);
+pub fn mark(ds: &mut Dataset, schema: &Schema) {
+    let kept = kept_derived(ds);
     for table in &mut ds.tables {
         let ts = &schema.tables[table.schema];
         let Some(col) = ts
@@ -34,13 +24,12 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
             continue;
         };
         let id = ts.field_index(&ts.id_field().name).unwrap();
+        let of_table = kept.get(&ts.name);
         for row in &mut table.rows {
-            let key = (ts.name.clone(), row[id].to_string());
-            let fields = match kept.get(&key) {
+            let names = (row[id].as_str()).and_then(|id| of_table?.get(id));
+            let fields = match names {
                 // In schema order, whatever order provenance listed them in.
-                Some(names) => ts
-                    .fields
-                    .iter()
+                Some(names) => (ts.fields.iter())
                     .filter(|f| names.contains(&f.name))
                     .map(|f| f.name.clone())
                     .collect(),
@@ -51,27 +40,19 @@ pub fn mark(ds: &mut Dataset, ex: &Extraction, records: &[Record<Value>], schema
     }
 }
 
-/// Writes each derived claim's reason into provenance; returns the (table, id, field) whose
-/// kept value is derived.
-fn mark_provenance(
-    ds: &mut Dataset,
-    reasons: &HashMap<(Key, &str), &str>,
-) -> HashMap<(String, String), HashSet<String>> {
-    use crate::provenance::{Cell, DERIVED_REASON, FIELD, KEPT, RECORD_ID, SOURCE_ID, TABLE};
-    let mut kept = HashMap::new();
-    let Some(prov) = ds.provenance_mut() else {
+/// The (table, id, field) whose kept claim has a derived reason.
+fn kept_derived(ds: &Dataset) -> Kept {
+    let mut kept = Kept::new();
+    let Some(prov) = ds.tables.iter().find_map(|t| t.claims.as_ref()) else {
         return kept;
     };
-    for i in 0..prov.len() {
-        let text = |col| prov.claim_text(i, col);
-        let key = (text(TABLE), text(RECORD_ID), text(FIELD));
-        if let Some(why) = reasons.get(&(key, text(SOURCE_ID))) {
-            if matches!(prov.claim(i, KEPT), Cell::Bool(true)) {
-                kept.entry((key.0.to_string(), key.1.to_string()))
-                    .or_insert_with(HashSet::new)
-                    .insert(key.2.to_string());
-            }
-            prov.set_text(i, DERIVED_REASON, why);
+    for i in prov.rows_with(DERIVED_REASON) {
+        if matches!(prov.claim(i, KEPT), Cell::Bool(true)) {
+            let text = |col| prov.claim_text(i, col).to_string();
+            (kept.entry(text(TABLE)).or_default())
+                .entry(text(RECORD_ID))
+                .or_default()
+                .insert(text(FIELD));
         }
     }
     kept

@@ -83,17 +83,12 @@ fn check_specs(schema: &Schema) -> Vec<Problem> {
 }
 
 /// Fills the computed columns of a reconciled dataset and builds `exchange_rates`.
-pub fn enrich(
-    ds: &mut Dataset,
-    ex: &Extraction,
-    records: &[Record<Value>],
-    schema: &Schema,
-) -> Vec<Problem> {
+pub fn enrich(ds: &mut Dataset, schema: &Schema) -> Vec<Problem> {
     let rates = match currency::Rates::of(schema) {
         Ok(r) => r,
         Err(p) => return vec![p],
     };
-    derived::mark(ds, ex, records, schema);
+    derived::mark(ds, schema);
     for table in &mut ds.tables {
         let ts = &schema.tables[table.schema];
         if ts.name == "exchange_rates" {
