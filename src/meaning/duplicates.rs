@@ -286,7 +286,7 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
 /// What two items must share for `why` to return Some (within one partner): similar
 /// titles share a token of both title prefixes; a shared specific actor, or a deal's
 /// counterparty among the other item's actors, is an actor both have as a key.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Key<'a> {
     Token(&'a str),
     Actor(&'a str),
@@ -311,8 +311,11 @@ fn keys<'a>(
     t: f64,
     counterparties: &HashSet<&str>,
 ) -> Vec<Key<'a>> {
-    let mut tokens: Vec<&str> = it.tokens.iter().map(String::as_str).collect();
-    tokens.sort_unstable_by_key(|w| (freq[w], *w));
+    // (Each token's count looked up once, not at every comparison of the sort.)
+    let mut tokens: Vec<(usize, &str)> = (it.tokens.iter())
+        .map(|w| (freq[w.as_str()], w.as_str()))
+        .collect();
+    tokens.sort_unstable();
     tokens.truncate(prefix_len(tokens.len(), t));
     let actors = it
         .actors
@@ -321,7 +324,7 @@ fn keys<'a>(
         .filter(|a| it.specific.contains(*a) || counterparties.contains(a));
     let mut out: Vec<Key> = tokens
         .into_iter()
-        .map(Key::Token)
+        .map(|(_, w)| Key::Token(w))
         .chain(actors.chain(it.counterparty.as_deref()).map(Key::Actor))
         .collect();
     // The counterparty is usually among the actors too: an item enters a block once.
@@ -333,15 +336,19 @@ fn keys<'a>(
 /// Calls `each` with every block: positions in `items` (ascending, at least two) of one
 /// partner's items that share a key. When any two titles are similar enough (threshold
 /// ≤ 0), a partner's items are one block, as before blocking.
-fn blocks(items: &[Item], rules: &Rules, mut each: impl FnMut(&[usize])) {
-    let mut keyed: Vec<(&str, Option<Key>, usize)> = vec![];
+fn blocks<'a>(items: &'a [Item], rules: &Rules, mut each: impl FnMut(&[usize])) {
+    // Performance (issue 13): partners and keys are numbered (in first-seen order), so that
+    // millions of (partner, key) sort as numbers, not as strings. A block is the same set
+    // of items whatever the numbers.
+    let mut partners: HashMap<&str, u32> = HashMap::new();
+    let mut key_numbers: HashMap<Key, u32> = HashMap::new();
+    let mut number = |partner: &'a str| {
+        let n = partners.len() as u32;
+        *partners.entry(partner).or_insert(n)
+    };
+    let mut keyed: Vec<(u32, u32, usize)> = vec![];
     if rules.similar <= 0.0 {
-        keyed.extend(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, it)| (&*it.partner, None, i)),
-        );
+        keyed.extend((items.iter().enumerate()).map(|(i, it)| (number(&it.partner), 0, i)));
     } else {
         let mut freq: HashMap<&str, usize> = HashMap::new();
         for w in items.iter().flat_map(|it| &it.tokens) {
@@ -352,8 +359,10 @@ fn blocks(items: &[Item], rules: &Rules, mut each: impl FnMut(&[usize])) {
             .filter_map(|it| it.counterparty.as_deref())
             .collect();
         for (i, it) in items.iter().enumerate() {
+            let partner = number(&it.partner);
             for k in keys(it, &freq, rules.similar, &cps) {
-                keyed.push((&it.partner, Some(k), i));
+                let n = key_numbers.len() as u32;
+                keyed.push((partner, *key_numbers.entry(k).or_insert(n), i));
             }
         }
     }
@@ -465,14 +474,8 @@ pub fn check(
             [(a.0, a.1, b.0, b.1), (b.0, b.1, a.0, a.1)]
         })
         .collect();
-    let mut first: HashMap<(&str, &str), Pos> = HashMap::new();
-    for r in records {
-        first
-            .entry((schema.tables[r.table].name.as_str(), r.id.as_str()))
-            .or_insert(r.pos);
-    }
     let rules = Rules::new(cfg);
-    let mut problems = vec![];
+    let mut found = vec![];
     for (i, j) in pairs(&items, &rules) {
         let (a, b) = (&items[i], &items[j]);
         let key = (&*a.table, &*a.id, &*b.table, &*b.id);
@@ -480,10 +483,23 @@ pub fn check(
             continue;
         }
         if let Some(reason) = why(a, b, &rules) {
-            problems.push(problem(ex, schema, &first, a, b, &reason));
+            found.push((a, b, reason));
         }
     }
-    problems
+    if found.is_empty() {
+        return vec![];
+    }
+    // Where each record is first defined: only for the problems (performance: a map of
+    // every record cost more than the rest of a clean large build's check).
+    let mut first: HashMap<(&str, &str), Pos> = HashMap::new();
+    for r in records {
+        first
+            .entry((schema.tables[r.table].name.as_str(), r.id.as_str()))
+            .or_insert(r.pos);
+    }
+    (found.into_iter())
+        .map(|(a, b, reason)| problem(ex, schema, &first, a, b, &reason))
+        .collect()
 }
 
 #[cfg(test)]
