@@ -17,19 +17,29 @@ use crate::reconcile::Dataset;
 use crate::schema::{Schema, TableSchema};
 use chrono::NaiveDate;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-/// What the check compares of one row.
-struct Item {
-    table: String,
-    id: String,
-    partner: String,
+/// What the check compares of one row; texts borrowed from the row (memory and time: a
+/// large build has hundreds of thousands of items).
+struct Item<'a> {
+    table: &'a str,
+    id: Cow<'a, str>,
+    partner: Cow<'a, str>,
     dates: Option<(NaiveDate, NaiveDate, bool)>,
     tokens: HashSet<String>,
-    specific: HashSet<String>,
-    actors: HashSet<String>,
-    counterparty: Option<String>,
+    specific: HashSet<&'a str>,
+    actors: HashSet<&'a str>,
+    counterparty: Option<&'a str>,
     amount: Option<String>,
+}
+
+/// A value's text, borrowed when it is text.
+fn text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::Str(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 fn strings(j: &Json) -> Vec<String> {
@@ -101,33 +111,38 @@ impl Cols {
         }
     }
 
-    fn item(&self, row: &[Value], stop: &HashSet<String>, specific: &HashSet<String>) -> Item {
+    fn item<'a>(
+        &'a self,
+        row: &'a [Value],
+        stop: &HashSet<String>,
+        specific: &HashSet<String>,
+    ) -> Item<'a> {
         let names = self.names(row);
         Item {
-            table: self.table.clone(),
-            id: row[self.id].to_string(),
-            partner: self.partner.map(|c| row[c].to_string()).unwrap_or_default(),
+            table: &self.table,
+            id: text(&row[self.id]),
+            partner: self.partner.map(|c| text(&row[c])).unwrap_or_default(),
             dates: self.dates(row),
             tokens: (self.title.iter())
-                .flat_map(|&c| tokens(&row[c].to_string(), stop))
+                .flat_map(|&c| tokens(&text(&row[c]), stop))
                 .collect(),
-            specific: names.intersection(specific).cloned().collect(),
+            specific: (names.iter().copied())
+                .filter(|n| specific.contains(*n))
+                .collect(),
             actors: names,
-            counterparty: self
-                .counterparty
-                .and_then(|c| row[c].as_str().map(String::from)),
+            counterparty: self.counterparty.and_then(|c| row[c].as_str()),
             amount: self.amount(row),
         }
     }
 
     /// Every actor id the row names, in any of the `actor_fields`.
-    fn names(&self, row: &[Value]) -> HashSet<String> {
+    fn names<'a>(&self, row: &'a [Value]) -> HashSet<&'a str> {
         let mut names = HashSet::new();
         for &c in &self.actors {
             match &row[c] {
-                Value::List(l) => names.extend(l.iter().cloned()),
+                Value::List(l) => names.extend(l.iter().map(String::as_str)),
                 Value::Str(s) => {
-                    names.insert(s.to_string());
+                    names.insert(&**s);
                 }
                 _ => {}
             }
@@ -159,27 +174,38 @@ impl Cols {
     }
 }
 
-fn items(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<Item> {
+/// The items of every table the check covers, with the columns they are read by.
+fn items<'a>(
+    ds: &'a Dataset,
+    schema: &Schema,
+    cols: &'a [(usize, Cols)],
+    cfg: &Json,
+) -> Vec<Item<'a>> {
     let stop: HashSet<String> = strings(&cfg["stopwords"]).into_iter().collect();
     let specific = specific_actors(ds, schema, cfg);
-    let tables = strings(&cfg["tables"]);
     let mut out = vec![];
-    for table in &ds.tables {
-        let ts = &schema.tables[table.schema];
-        if tables.contains(&ts.name) {
-            let cols = Cols::new(ts, cfg);
-            // On all cores: tokenising every title is most of the check's work.
-            let parts = crate::parallel::chunks(&table.rows, |rows| {
-                let items: Vec<Item> = rows
-                    .iter()
-                    .map(|r| cols.item(r, &stop, &specific))
-                    .collect();
-                items
-            });
-            out.extend(parts.into_iter().flatten());
-        }
+    for (ti, cols) in cols {
+        // On all cores: tokenising every title is most of the check's work.
+        let rows = &ds.tables[*ti].rows[..];
+        let parts = crate::parallel::ranges(rows.len(), |range| {
+            let items: Vec<Item> = (rows[range].iter())
+                .map(|r| cols.item(r, &stop, &specific))
+                .collect();
+            items
+        });
+        out.extend(parts.into_iter().flatten());
     }
     out
+}
+
+/// The columns of each table the check covers, by the table's place in `ds`.
+fn columns(ds: &Dataset, schema: &Schema, cfg: &Json) -> Vec<(usize, Cols)> {
+    let tables = strings(&cfg["tables"]);
+    (ds.tables.iter().enumerate())
+        .map(|(ti, t)| (ti, &schema.tables[t.schema]))
+        .filter(|(_, ts)| tables.contains(&ts.name))
+        .map(|(ti, ts)| (ti, Cols::new(ts, cfg)))
+        .collect()
 }
 
 /// The thresholds and table pairs of `x-duplicates`, read once rather than once per pair.
@@ -226,9 +252,12 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
         return None;
     }
     // Sorted: a hash set's order changes from run to run, and the message names them.
-    let mut shared: Vec<&String> = a.specific.intersection(&b.specific).collect();
+    let mut shared: Vec<&str> = a.specific.intersection(&b.specific).copied().collect();
     shared.sort();
-    let pair = |t: &[String]| t.contains(&a.table) && t.contains(&b.table) && a.table != b.table;
+    let pair = |t: &[String]| {
+        let has = |name: &str| t.iter().any(|x| x == name);
+        has(a.table) && has(b.table) && a.table != b.table
+    };
     if a.table == b.table {
         if overlap(a, b) == Some(false) {
             return None;
@@ -259,10 +288,9 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
     if pair(&rules.same_people) {
         let precise = a.dates.is_some_and(|d| d.2) && b.dates.is_some_and(|d| d.2);
         if (precise && !shared.is_empty()) || shared.len() >= 2 {
-            let names: Vec<&str> = shared.iter().map(|s| s.as_str()).collect();
             return Some(format!(
                 "same partner, overlapping dates, same people ({})",
-                names.join(", ")
+                shared.join(", ")
             ));
         }
     }
@@ -272,7 +300,7 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
         } else {
             (b, a)
         };
-        if let Some(cp) = &deal.counterparty
+        if let Some(cp) = deal.counterparty
             && other.actors.contains(cp)
         {
             return Some(format!(
@@ -317,10 +345,7 @@ fn keys<'a>(
         .collect();
     tokens.sort_unstable();
     tokens.truncate(prefix_len(tokens.len(), t));
-    let actors = it
-        .actors
-        .iter()
-        .map(String::as_str)
+    let actors = (it.actors.iter().copied())
         .filter(|a| it.specific.contains(*a) || counterparties.contains(a));
     let mut out: Vec<Key> = tokens
         .into_iter()
@@ -443,10 +468,10 @@ fn problem(
         "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
         a.id, b.id
     ));
-    if let Some(pos) = first.get(&(a.table.as_str(), a.id.as_str())) {
+    if let Some(pos) = first.get(&(a.table, &*a.id)) {
         p = p.at(ex.loc(*pos));
     }
-    if let Some(pos) = first.get(&(b.table.as_str(), b.id.as_str())) {
+    if let Some(pos) = first.get(&(b.table, &*b.id)) {
         p = p.note(ex.loc(*pos), format!("{rb} `{}` is here", b.id));
     }
     p
@@ -463,7 +488,8 @@ pub fn check(
     let Some(cfg) = schema.table("links").map(|t| &t.json["x-duplicates"]) else {
         return vec![];
     };
-    let items = items(ds, schema, cfg);
+    let cols = columns(ds, schema, cfg);
+    let items = items(ds, schema, &cols, cfg);
     let linked: HashSet<(&str, &str, &str, &str)> = links
         .iter()
         .flat_map(|l| {
@@ -506,13 +532,13 @@ pub fn check(
 mod tests {
     use super::*;
 
-    fn item(table: &str, partner: &str, dates: Option<(i32, i32)>) -> Item {
+    fn item<'a>(table: &'a str, partner: &'a str, dates: Option<(i32, i32)>) -> Item<'a> {
         let d = |y: i32, end: bool| {
             NaiveDate::from_ymd_opt(y, if end { 12 } else { 1 }, if end { 31 } else { 1 }).unwrap()
         };
         Item {
             table: table.into(),
-            id: String::new(),
+            id: "".into(),
             partner: partner.into(),
             dates: dates.map(|(a, b)| (d(a, false), d(b, true), false)),
             tokens: HashSet::new(),
@@ -591,7 +617,7 @@ mod tests {
 
     /// Items from small vocabularies, so that titles, actors and amounts often coincide;
     /// some undated, three partners, three tables. Persons (p) and companies (c) are specific.
-    fn random_items(n: usize) -> Vec<Item> {
+    fn random_items(n: usize) -> Vec<Item<'static>> {
         const WORDS: [&str; 8] = [
             "rail", "steel", "loan", "bridge", "mine", "plant", "summit", "energy",
         ];
