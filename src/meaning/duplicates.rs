@@ -350,7 +350,7 @@ fn keys<'a>(
     let mut out: Vec<Key> = tokens
         .into_iter()
         .map(|(_, w)| Key::Token(w))
-        .chain(actors.chain(it.counterparty.as_deref()).map(Key::Actor))
+        .chain(actors.chain(it.counterparty).map(Key::Actor))
         .collect();
     // The counterparty is usually among the actors too: an item enters a block once.
     out.sort_unstable();
@@ -379,10 +379,7 @@ fn blocks<'a>(items: &'a [Item], rules: &Rules, mut each: impl FnMut(&[usize])) 
         for w in items.iter().flat_map(|it| &it.tokens) {
             *freq.entry(w).or_default() += 1;
         }
-        let cps: HashSet<&str> = items
-            .iter()
-            .filter_map(|it| it.counterparty.as_deref())
-            .collect();
+        let cps: HashSet<&str> = items.iter().filter_map(|it| it.counterparty).collect();
         for (i, it) in items.iter().enumerate() {
             let partner = number(&it.partner);
             for k in keys(it, &freq, rules.similar, &cps) {
@@ -458,12 +455,12 @@ fn problem(
             .and_then(|t| t.raw_table.clone())
             .unwrap_or_default()
     };
-    let (ra, rb) = (raw(&a.table), raw(&b.table));
+    let (ra, rb) = (raw(a.table), raw(b.table));
     let mut p = Problem::new(
         Code::ProbableDuplicate,
         format!("{ra} `{}` and {rb} `{}` look like the same thing: {reason}", a.id, b.id),
     )
-    .record(&a.table, &a.id)
+    .record(a.table, &a.id)
     .expected(format!(
         "merge them into one id (same table), or a [[link]] from = \"{ra}:{}\", to = \"{rb}:{}\" with a relation (distinct_from with a reason when they differ)",
         a.id, b.id
@@ -504,7 +501,7 @@ pub fn check(
     let mut found = vec![];
     for (i, j) in pairs(&items, &rules) {
         let (a, b) = (&items[i], &items[j]);
-        let key = (&*a.table, &*a.id, &*b.table, &*b.id);
+        let key = (a.table, &*a.id, b.table, &*b.id);
         if linked.contains(&key) {
             continue;
         }
@@ -537,7 +534,7 @@ mod tests {
             NaiveDate::from_ymd_opt(y, if end { 12 } else { 1 }, if end { 31 } else { 1 }).unwrap()
         };
         Item {
-            table: table.into(),
+            table,
             id: "".into(),
             partner: partner.into(),
             dates: dates.map(|(a, b)| (d(a, false), d(b, true), false)),
@@ -637,13 +634,13 @@ mod tests {
                 it.tokens.insert(WORDS[r.below(WORDS.len())].into());
             }
             for _ in 0..r.below(3) {
-                it.actors.insert(ACTORS[r.below(ACTORS.len())].into());
+                it.actors.insert(ACTORS[r.below(ACTORS.len())]);
             }
             if table == "deals" && r.below(3) > 0 {
                 let cp = ACTORS[r.below(ACTORS.len())];
-                it.counterparty = Some(cp.into());
+                it.counterparty = Some(cp);
                 if r.below(2) == 0 {
-                    it.actors.insert(cp.into());
+                    it.actors.insert(cp);
                 }
             }
             it.specific = it
