@@ -122,4 +122,20 @@ mod tests {
         let squares = super::map(&items, |x| x * x);
         assert!(squares.iter().zip(&items).all(|(s, x)| *s == x * x));
     }
+
+    /// Each run starts where the one before ended, and the runs together are the items.
+    #[test]
+    fn owned_runs_are_the_items_in_order() {
+        for len in [0, 1, 4095, 4096, 4097, 10_001] {
+            let items: Vec<usize> = (0..len).collect();
+            let runs = super::owned_chunks(items, |start, run| (start, run));
+            let mut next = 0;
+            for (start, run) in &runs {
+                assert_eq!(*start, next, "len {len}");
+                assert!(run.iter().enumerate().all(|(k, x)| *x == start + k));
+                next += run.len();
+            }
+            assert_eq!(next, len);
+        }
+    }
 }
