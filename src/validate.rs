@@ -62,28 +62,38 @@ pub fn run(ex: &Extraction, norm: &Normalised, schema: &Schema, today: NaiveDate
 }
 
 /// An id defined twice in one file: the problem, by the index of the second record.
+/// Performance (issue 13): the records of each source are checked on their own, sources on
+/// every core (a source is one file, and a duplicate is within one file).
 fn duplicate_ids(
     ex: &Extraction,
     records: &[Record<Value>],
     schema: &Schema,
 ) -> BTreeMap<usize, Problem> {
-    let mut seen: HashMap<(u32, usize, &str), &Record<Value>> = HashMap::new();
-    let mut problems = BTreeMap::new();
+    let mut by_source: Vec<Vec<usize>> = vec![vec![]; ex.sources.len()];
     for (ri, r) in records.iter().enumerate() {
-        if let Some(first) = seen.insert((r.source, r.table, r.id.as_str()), r) {
-            let t = &schema.tables[r.table];
-            let p = Problem::new(
-                Code::DuplicateId,
-                format!("`{}` is defined twice in this file", r.id),
-            )
-            .record(&t.name, &r.id)
-            .at(ex.loc(r.pos))
-            .note(ex.loc(first.pos), "first defined here")
-            .expected("one entry per id in a file; merge the two entries");
-            problems.insert(ri, p);
-        }
+        by_source[r.source as usize].push(ri);
     }
-    problems
+    let found = crate::parallel::map(&by_source, |indices| {
+        let mut seen: HashMap<(usize, &str), &Record<Value>> = HashMap::new();
+        let mut problems = vec![];
+        for &ri in indices {
+            let r = &records[ri];
+            if let Some(first) = seen.insert((r.table, r.id.as_str()), r) {
+                let t = &schema.tables[r.table];
+                let p = Problem::new(
+                    Code::DuplicateId,
+                    format!("`{}` is defined twice in this file", r.id),
+                )
+                .record(&t.name, &r.id)
+                .at(ex.loc(r.pos))
+                .note(ex.loc(first.pos), "first defined here")
+                .expected("one entry per id in a file; merge the two entries");
+                problems.push((ri, p));
+            }
+        }
+        problems
+    });
+    found.into_iter().flatten().collect()
 }
 
 /// What the check of one record reads.
