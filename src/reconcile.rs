@@ -225,6 +225,7 @@ impl ClaimWriter {
 /// What one thread merged: rows (with their table) and provenance rows in key order, the
 /// problems found and the resolutions used.
 struct Part<'a> {
+    repeated: Repeated,
     rows: Vec<(usize, Vec<Value>)>,
     prov: Option<ClaimWriter>,
     problems: Vec<Problem>,
@@ -241,6 +242,7 @@ fn merge_groups<'a>(
     prov: Option<ClaimWriter>,
 ) -> Part<'a> {
     let mut out = Part {
+        repeated: Repeated::new(ctx.schema),
         rows: vec![],
         prov,
         problems: vec![],
@@ -359,7 +361,7 @@ fn merge_group<'a>(
     }
     let mut sources: Vec<&str> = group.iter().map(|r| ctx.source_id(r)).collect();
     sources.dedup();
-    derive(t, &mut row, &sources, ctx.schema);
+    derive(t, &mut row, &sources, &out.repeated);
     row
 }
 
@@ -516,7 +518,7 @@ fn unused_resolutions(
 /// row, so they are computed once, as `derive` fills them.
 fn empty_provenance(ts: &TableSchema, schema: &Schema) -> Provenance {
     let mut template = vec![Value::Null; ts.fields.len()];
-    derive(ts, &mut template, &[], schema);
+    derive(ts, &mut template, &[], &Repeated::new(schema));
     Provenance::new(ts, template)
 }
 
@@ -542,9 +544,28 @@ fn most_precise_nested<'a>(claims: &'a [Claim]) -> Option<&'a Value> {
     })
 }
 
+/// Texts that computed columns repeat row after row, made once (performance: not an
+/// allocation in each of a large build's rows). One per thread: reference counts that two
+/// threads update on one cache line would make them take turns.
+struct Repeated {
+    version: Value,
+    /// By `Precision`, in its order (year, month, day).
+    precision: [Value; 3],
+}
+
+impl Repeated {
+    fn new(schema: &Schema) -> Repeated {
+        use crate::model::Precision::{Day, Month, Year};
+        Repeated {
+            version: Value::Str(schema.version.as_str().into()),
+            precision: [Year, Month, Day].map(|p| Value::Str(p.as_str().into())),
+        }
+    }
+}
+
 /// Fills the columns that are computed, not read: date parts, ASCII names, source ids, the
 /// schema version, and rule-based defaults.
-fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema) {
+fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], repeated: &Repeated) {
     for (i, f) in t.fields.iter().enumerate() {
         if let Some(d) = &f.derive {
             row[i] = match d {
@@ -552,7 +573,7 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
                     Value::PDate(p) => match part {
                         DatePart::Start => Value::Date(p.start),
                         DatePart::End => Value::Date(p.end),
-                        DatePart::Precision => Value::Str(p.precision.as_str().into()),
+                        DatePart::Precision => repeated.precision[p.precision as usize].clone(),
                         DatePart::Year => Value::Int(p.start.year() as i64),
                     },
                     _ => Value::Null,
@@ -562,7 +583,7 @@ fn derive(t: &TableSchema, row: &mut [Value], sources: &[&str], schema: &Schema)
                     _ => Value::Null,
                 },
                 Derive::SourceIds => Value::List(sources.iter().map(|s| s.to_string()).collect()),
-                Derive::SchemaVersion => Value::Str(schema.version.as_str().into()),
+                Derive::SchemaVersion => repeated.version.clone(),
                 Derive::Meaning(_) => Value::Null, // filled by crate::meaning::enrich
             };
         }

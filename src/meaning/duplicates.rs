@@ -358,43 +358,41 @@ fn keys<'a>(
     out
 }
 
-/// Calls `each` with every block: positions in `items` (ascending, at least two) of one
-/// partner's items that share a key. When any two titles are similar enough (threshold
-/// ≤ 0), a partner's items are one block, as before blocking.
-fn blocks<'a>(items: &'a [Item], rules: &Rules, mut each: impl FnMut(&[usize])) {
-    // Performance (issue 13): partners and keys are numbered (in first-seen order), so that
-    // millions of (partner, key) sort as numbers, not as strings. A block is the same set
-    // of items whatever the numbers.
-    let mut partners: HashMap<&str, u32> = HashMap::new();
+/// Calls `each` with every block: positions in `items` (ascending, at least two) of the
+/// items `members` (one partner's) that share a key. When any two titles are similar enough
+/// (threshold ≤ 0), the members are one block, as before blocking. The token counts that
+/// order the prefixes are the members' own: any order the two items of a pair share keeps
+/// the prefix filter exact, and two items of different partners are never a pair.
+fn blocks(items: &[Item], members: &[usize], rules: &Rules, mut each: impl FnMut(&[usize])) {
+    // Performance (issue 13): keys are numbered (in first-seen order), so that millions of
+    // them sort as numbers, not as strings. A block is the same set of items whatever the
+    // numbers.
     let mut key_numbers: HashMap<Key, u32> = HashMap::new();
-    let mut number = |partner: &'a str| {
-        let n = partners.len() as u32;
-        *partners.entry(partner).or_insert(n)
-    };
-    let mut keyed: Vec<(u32, u32, usize)> = vec![];
+    let mut keyed: Vec<(u32, usize)> = vec![];
     if rules.similar <= 0.0 {
-        keyed.extend((items.iter().enumerate()).map(|(i, it)| (number(&it.partner), 0, i)));
+        keyed.extend(members.iter().map(|&i| (0, i)));
     } else {
         let mut freq: HashMap<&str, usize> = HashMap::new();
-        for w in items.iter().flat_map(|it| &it.tokens) {
+        for w in members.iter().flat_map(|&i| &items[i].tokens) {
             *freq.entry(w).or_default() += 1;
         }
-        let cps: HashSet<&str> = items.iter().filter_map(|it| it.counterparty).collect();
-        for (i, it) in items.iter().enumerate() {
-            let partner = number(&it.partner);
-            for k in keys(it, &freq, rules.similar, &cps) {
+        let cps: HashSet<&str> = (members.iter())
+            .filter_map(|&i| items[i].counterparty)
+            .collect();
+        for &i in members {
+            for k in keys(&items[i], &freq, rules.similar, &cps) {
                 let n = key_numbers.len() as u32;
-                keyed.push((partner, *key_numbers.entry(k).or_insert(n), i));
+                keyed.push((*key_numbers.entry(k).or_insert(n), i));
             }
         }
     }
-    // Sorted, a block is a run of one (partner, key); no map of millions of small vectors.
+    // Sorted, a block is a run of one key; no map of millions of small vectors.
     keyed.sort_unstable();
     let mut group = vec![];
-    for run in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
         if run.len() > 1 {
             group.clear();
-            group.extend(run.iter().map(|k| k.2));
+            group.extend(run.iter().map(|k| k.1));
             each(&group);
         }
     }
@@ -433,8 +431,20 @@ fn sweep(items: &[Item], group: &[usize], out: &mut Vec<(usize, usize)>) {
 /// whose dates allow a duplicate (see `sweep`). A superset of the pairs `why` accepts, in
 /// a stable order (sorted, each once), so problems come out as they did before blocking.
 fn pairs(items: &[Item], rules: &Rules) -> Vec<(usize, usize)> {
-    let mut out = vec![];
-    blocks(items, rules, |group| sweep(items, group, &mut out));
+    // Each partner's items are blocked on their own, partners on every core.
+    let mut by_partner: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        by_partner.entry(&it.partner).or_default().push(i);
+    }
+    let mut partners: Vec<(&str, Vec<usize>)> = by_partner.into_iter().collect();
+    // Largest first, so the longest job does not start last.
+    partners.sort_by(|a, b| (b.1.len(), a.0).cmp(&(a.1.len(), b.0)));
+    let found = crate::parallel::map(&partners, |(_, members)| {
+        let mut out = vec![];
+        blocks(items, members, rules, |group| sweep(items, group, &mut out));
+        out
+    });
+    let mut out: Vec<(usize, usize)> = found.into_iter().flatten().collect();
     out.sort_unstable();
     out.dedup();
     out
