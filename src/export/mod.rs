@@ -8,6 +8,7 @@ use crate::schema::{FieldType, Schema, TableSchema};
 use arrow::datatypes::{DataType, Field as ArrowField, Schema as ArrowSchema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
@@ -36,9 +37,9 @@ pub mod sink;
 pub type Listing = BTreeMap<String, sink::Written>;
 
 /// The data's identity: its content hash and release number (`crate::release`), computed
-/// on another thread while the CSV files are written (performance, issue 13: the hash reads
-/// every value, and no CSV file holds the version). Parquet files, the workbook and the JSON
-/// files wait for it.
+/// on another thread while the files are written (performance, issue 13: the hash reads
+/// every value, and no CSV file holds the version). The Parquet files wait for it before
+/// their footers, the workbook and the JSON files before they start.
 #[derive(Default)]
 pub struct Identity(std::sync::OnceLock<Option<(String, String)>>);
 
@@ -89,9 +90,9 @@ pub fn run(
     }
     let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].len()));
-    // CSV files first: they do not wait for the identity.
-    jobs.extend(by_size.iter().map(|&i| Job::Csv(i)));
-    jobs.extend(by_size.iter().map(|&i| Job::Parquet(i)));
+    // A table's CSV and Parquet files side by side: neither waits for the identity before
+    // its last bytes (the Parquet footer names the dataset version).
+    jobs.extend(by_size.iter().flat_map(|&i| [Job::Csv(i), Job::Parquet(i)]));
     let table = |i: usize| (&schema.tables[ds.tables[i].schema], &ds.tables[i]);
     let written = crate::parallel::map(&jobs, |job| match *job {
         Job::Workbook => {
@@ -106,7 +107,11 @@ pub fn run(
         }
         Job::Parquet(i) => {
             let (ts, t) = table(i);
-            let versions = (schema.version.as_str(), identity.get().1);
+            let dataset_version = || identity.get().1.to_string();
+            let versions = (
+                schema.version.as_str(),
+                &dataset_version as &dyn Fn() -> String,
+            );
             put(sink, format!("parquet/{}.parquet", ts.name), &mut |w| {
                 write_parquet(ts, t, versions, w)
             })
@@ -193,10 +198,12 @@ pub fn arrow_type(f: &crate::schema::Field) -> DataType {
 }
 
 /// One table as zstd Parquet, with the versions in its key-value metadata, streamed to `out`.
+/// The dataset version is asked for only when the footer is written: the rows are written
+/// while the content hash that gives it is still being computed (performance, issue 13).
 pub fn write_parquet(
     ts: &TableSchema,
     t: &Table,
-    (schema_version, dataset_version): (&str, &str),
+    (schema_version, dataset_version): (&str, &dyn Fn() -> String),
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
     let kv = |k: &str, v: &str| KeyValue::new(k.to_string(), v.to_string());
@@ -205,23 +212,26 @@ pub fn write_parquet(
         .set_key_value_metadata(Some(vec![
             kv("schema_version", schema_version),
             kv("table", &ts.name),
-            kv("dataset_version", dataset_version),
         ]))
         .set_created_by("pillars".into())
         .build();
     // One batch per row group (memory, issue 13: one row group's columns, not the table's).
     let group = props.max_row_group_row_count().unwrap_or(usize::MAX);
-    write_batches(ts, t, props, group, out)
+    let footer = || vec![kv("dataset_version", &dataset_version())];
+    write_batches(ts, t, (props, &footer), group, out)
 }
 
 /// `t` as Parquet, in batches of `batch_rows` rows. The writer cuts a batch at row-group
 /// boundaries and chooses a piece's pages from the piece itself (its nulls, for one), so
 /// batches of exactly one row group make the same calls, and the same bytes, as one batch
 /// of the whole table (a test checks this); other sizes change the pages.
+///
+/// `footer` gives key-value metadata known only at the end; it follows the properties' own,
+/// and the Arrow schema (which the writer would put right after those) follows it.
 fn write_batches(
     ts: &TableSchema,
     t: &Table,
-    props: WriterProperties,
+    (props, footer): (WriterProperties, &dyn Fn() -> Vec<KeyValue>),
     batch_rows: usize,
     out: &mut (dyn Write + Send),
 ) -> std::io::Result<()> {
@@ -233,7 +243,10 @@ fn write_batches(
     let arrow_schema = Arc::new(
         ArrowSchema::new(fields).with_metadata([("pandas".to_string(), pandas_metadata(ts))]),
     );
-    let mut w = ArrowWriter::try_new(out, arrow_schema.clone(), Some(props))
+    let options = ArrowWriterOptions::new()
+        .with_properties(props)
+        .with_skip_arrow_metadata(true);
+    let mut w = ArrowWriter::try_new_with_options(out, arrow_schema.clone(), options)
         .map_err(std::io::Error::other)?;
     let with_nulls = match t.len() > batch_rows {
         true => columns::missing_anywhere(ts, t),
@@ -245,6 +258,15 @@ fn write_batches(
         let batch =
             RecordBatch::try_new(arrow_schema.clone(), columns).expect("columns match the schema");
         w.write(&batch).map_err(std::io::Error::other)?;
+    }
+    for kv in footer() {
+        w.append_key_value_metadata(kv);
+    }
+    // The Arrow schema entry, as the writer makes it.
+    let mut with_schema = WriterProperties::default();
+    parquet::arrow::add_encoded_arrow_schema_to_metadata(&arrow_schema, &mut with_schema);
+    for kv in with_schema.key_value_metadata().into_iter().flatten() {
+        w.append_key_value_metadata(kv.clone());
     }
     w.close().map_err(std::io::Error::other)?;
     Ok(())
@@ -436,7 +458,8 @@ mod tests {
                 .set_write_batch_size(64)
                 .build();
             let mut out = vec![];
-            write_batches(ts, &t, props, batch_rows, &mut out).unwrap();
+            let footer = || vec![KeyValue::new("dataset_version".into(), "1.0.0".to_string())];
+            write_batches(ts, &t, (props, &footer), batch_rows, &mut out).unwrap();
             out
         };
         let whole = write(usize::MAX);
