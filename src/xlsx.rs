@@ -41,26 +41,25 @@ pub fn skipped(ds: &Dataset) -> Option<String> {
 /// Widest column, in characters; longer cells wrap nowhere and are cut off on screen only.
 const MAX_WIDTH: usize = 60;
 
-/// The workbook for a built dataset: one sheet per table, in schema order.
-pub fn workbook(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Vec<u8> {
+/// The workbook for a built dataset: one sheet per table, in schema order. The dataset
+/// version is asked for once the tables' sheets are written (performance, issue 13: the
+/// content hash that gives it is computed meanwhile).
+pub fn workbook(ds: &Dataset, schema: &Schema, dataset_version: &dyn Fn() -> String) -> Vec<u8> {
     build(ds, schema, dataset_version).expect("the workbook is built from checked values")
 }
 
-fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>, XlsxError> {
+fn build(
+    ds: &Dataset,
+    schema: &Schema,
+    dataset_version: &dyn Fn() -> String,
+) -> Result<Vec<u8>, XlsxError> {
     // Provenance as rows: the workbook holds at most MAX_WORKBOOK_ROWS.
     let ds = &ds.with_rows();
     let mut wb = Workbook::new();
-    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
-    wb.set_properties(
-        &DocProperties::new()
-            .set_title("Pillars: Serbia's relations with China, the EU, Russia and the US")
-            .set_comment(format!(
-                "Dataset version {dataset_version}; licence CC BY 4.0"
-            ))
-            .set_creation_datetime(&created),
-    );
-    // The legend (issue 12): About first, then the Codebook, then the tables.
-    xlsx_legend::about(wb.add_worksheet(), ds, schema, dataset_version)?;
+    // The legend (issue 12): About first, then the Codebook, then the tables. About names
+    // the version, so it is filled last (sheets and strings are numbered at save, in sheet
+    // order: the bytes are the same).
+    wb.add_worksheet();
     xlsx_legend::codebook(wb.add_worksheet(), schema)?;
     let lookup = xlsx_legend::Lookup::new(ds, schema);
     for t in &ds.tables {
@@ -74,6 +73,15 @@ fn build(ds: &Dataset, schema: &Schema, dataset_version: &str) -> Result<Vec<u8>
             (extras.as_slice(), &lookup),
         )?;
     }
+    let version = dataset_version();
+    xlsx_legend::about(wb.worksheet_from_index(0)?, ds, schema, &version)?;
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title("Pillars: Serbia's relations with China, the EU, Russia and the US")
+            .set_comment(format!("Dataset version {version}; licence CC BY 4.0"))
+            .set_creation_datetime(&created),
+    );
     wb.save_to_buffer()
 }
 

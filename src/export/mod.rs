@@ -83,20 +83,26 @@ pub fn run(
         Csv(usize),
         Parquet(usize),
     }
-    // The workbook only up to its size limit (`xlsx::MAX_WORKBOOK_ROWS`).
+    let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
+    by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].len()));
+    // The workbook only up to its size limit (`xlsx::MAX_WORKBOOK_ROWS`). With it (small
+    // data) it is the longest job: the CSV files follow, then the Parquet ones. Without it,
+    // each table's CSV and Parquet files run side by side, so the two longest jobs of a large
+    // build start at once (measured at 1M records: export 8.0 s against 9.0-9.7 s; on the
+    // real data the other order let the workbook start later, 4 ms).
     let mut jobs: Vec<Job> = vec![];
     if crate::xlsx::skipped(ds).is_none() {
         jobs.push(Job::Workbook);
+        jobs.extend(by_size.iter().map(|&i| Job::Csv(i)));
+        jobs.extend(by_size.iter().map(|&i| Job::Parquet(i)));
+    } else {
+        jobs.extend(by_size.iter().flat_map(|&i| [Job::Csv(i), Job::Parquet(i)]));
     }
-    let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
-    by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].len()));
-    // A table's CSV and Parquet files side by side: neither waits for the identity before
-    // its last bytes (the Parquet footer names the dataset version).
-    jobs.extend(by_size.iter().flat_map(|&i| [Job::Csv(i), Job::Parquet(i)]));
     let table = |i: usize| (&schema.tables[ds.tables[i].schema], &ds.tables[i]);
     let written = crate::parallel::map(&jobs, |job| match *job {
         Job::Workbook => {
-            let bytes = crate::xlsx::workbook(ds, schema, identity.get().1);
+            let dataset_version = || identity.get().1.to_string();
+            let bytes = crate::xlsx::workbook(ds, schema, &dataset_version);
             put(sink, "pillars.xlsx".into(), &mut |w| w.write_all(&bytes))
         }
         Job::Csv(i) => {
