@@ -29,7 +29,6 @@ pub const COLUMNS: [&str; 9] = [
 pub const TABLE: usize = 0;
 pub const RECORD_ID: usize = 1;
 pub const FIELD: usize = 2;
-pub const SOURCE_ID: usize = 4;
 pub const KEPT: usize = 6;
 pub const DERIVED_REASON: usize = 8;
 
