@@ -100,8 +100,6 @@ pub struct Provenance {
     /// One column per entry of [`COLUMNS`], a text id (or `NONE`, `TRUE`, `FALSE`) per row.
     cols: [Vec<u32>; 9],
     texts: Texts,
-    /// Where each of [`COLUMNS`] is in the table schema (None: the schema has no such column).
-    at: [Option<usize>; 9],
     /// The columns no claim fills, the same in every row.
     template: Vec<Value>,
     /// What fills each column of the schema, in order.
@@ -124,7 +122,6 @@ impl Provenance {
         Provenance {
             cols: Default::default(),
             texts: Texts::default(),
-            at: COLUMNS.map(|n| ts.field_index(n)),
             template,
             layout: (ts.fields.iter())
                 .map(|f| claim(f).map_or(Slot::Fixed, Slot::Claim))
@@ -151,7 +148,6 @@ impl Provenance {
         Provenance {
             cols: Default::default(),
             texts: Texts::default(),
-            at: self.at,
             template: self.template.clone(),
             layout: self.layout.clone(),
         }
@@ -193,7 +189,12 @@ impl Provenance {
 
     /// Appends a row given as `Value`s in the table schema's column order.
     pub fn push_values(&mut self, row: &[Value]) {
-        let ids = self.at.map(|at| at.map_or(NONE, |i| self.value(&row[i])));
+        let mut ids = [NONE; 9];
+        for (pos, v) in row.iter().enumerate() {
+            if let Slot::Claim(col) = self.layout[pos] {
+                ids[col] = self.value(v);
+            }
+        }
         self.push(ids);
     }
 

@@ -64,11 +64,6 @@ impl Dataset {
             tables: self.tables.iter().map(table).collect(),
         }
     }
-
-    /// The provenance table's rows, if the schema has that table.
-    pub fn provenance_mut(&mut self) -> Option<&mut Provenance> {
-        self.tables.iter_mut().find_map(|t| t.claims.as_mut())
-    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -157,8 +152,8 @@ pub fn run(
 /// The records sorted by (table, id, source id); each (table, id) is then one run of it.
 /// Validation leaves one record per (source, table, id), so no two keys are equal and an
 /// unstable sort gives the one order. Performance (issue 13): the keys are laid out beside
-/// the records (the source as its rank among the source ids), and the two halves are sorted
-/// on two cores and merged.
+/// the records (the source as its rank among the source ids), and each core sorts a run;
+/// the standard (merge) sort then merges the sorted runs in one pass.
 fn sorted<'a>(ex: &Extraction, records: &'a [Record<Value>]) -> Vec<&'a Record<Value>> {
     let mut by_id: Vec<usize> = (0..ex.sources.len()).collect();
     by_id.sort_by_key(|&s| ex.sources[s].id.as_str());
@@ -168,23 +163,14 @@ fn sorted<'a>(ex: &Extraction, records: &'a [Record<Value>]) -> Vec<&'a Record<V
     }
     type Keyed<'a> = ((usize, &'a str, u32), &'a Record<Value>);
     let key = |r: &'a Record<Value>| ((r.table, r.id.as_str(), rank[r.source as usize]), r);
-    let mut halves = crate::parallel::ranges(records.len(), |range| {
-        let mut part: Vec<Keyed> = records[range].iter().map(key).collect();
-        part.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        part
+    let runs = crate::parallel::ranges(records.len(), |range| {
+        let mut run: Vec<Keyed> = records[range].iter().map(key).collect();
+        run.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        run
     });
-    let mut out = Vec::with_capacity(records.len());
-    let mut heads: Vec<std::iter::Peekable<std::vec::IntoIter<Keyed>>> =
-        halves.drain(..).map(|h| h.into_iter().peekable()).collect();
-    // Merging the sorted runs: the smallest head each time (a run per core: two here).
-    loop {
-        let next = (heads.iter_mut().enumerate())
-            .filter_map(|(i, h)| h.peek().map(|k| (k.0, i)))
-            .min();
-        let Some((_, i)) = next else { break };
-        out.extend(heads[i].next().map(|k| k.1));
-    }
-    out
+    let mut all = runs.concat();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// What every merging thread reads.

@@ -101,19 +101,15 @@ impl Builder {
 
     /// Whether the builder appends `c` as a missing value.
     fn is_null(&self, c: Cell<'_>) -> bool {
-        let v = match (self, c) {
-            (Builder::Dictionary(_) | Builder::Text(_), c) => return text(c).is_none(),
-            (_, Cell::Value(v)) => v,
-            (Builder::Boolean(_), Cell::Bool(_)) => return false,
-            _ => return true,
-        };
-        !matches!(
-            (self, v),
-            (Builder::Integer(_), Value::Int(_))
-                | (Builder::Number(_), Value::Num(_))
-                | (Builder::Boolean(_), Value::Bool(_))
-                | (Builder::Date(_), Value::Date(_))
-        ) && !matches!((self, v), (Builder::List(_), Value::List(l)) if !l.is_empty())
+        match (self, c) {
+            (Builder::Dictionary(_) | Builder::Text(_), c) => text(c).is_none(),
+            (Builder::List(_), Cell::Value(Value::List(l))) => l.is_empty(),
+            (Builder::Boolean(_), Cell::Bool(_) | Cell::Value(Value::Bool(_)))
+            | (Builder::Integer(_), Cell::Value(Value::Int(_)))
+            | (Builder::Number(_), Cell::Value(Value::Num(_)))
+            | (Builder::Date(_), Cell::Value(Value::Date(_))) => false,
+            _ => true,
+        }
     }
 
     fn append(&mut self, c: Cell<'_>) {

@@ -36,10 +36,7 @@ struct Item<'a> {
 
 /// A value's text, borrowed when it is text.
 fn text(v: &Value) -> Cow<'_, str> {
-    match v {
-        Value::Str(s) => Cow::Borrowed(s),
-        other => Cow::Owned(other.to_string()),
-    }
+    crate::provenance::Cell::Value(v).text()
 }
 
 fn strings(j: &Json) -> Vec<String> {
