@@ -12,7 +12,8 @@
 //! the time of the build, so two builds of the same inputs give the same file.
 
 use crate::model::Value;
-use crate::reconcile::Dataset;
+use crate::provenance::Cell;
+use crate::reconcile::{Dataset, Table};
 use crate::schema::{FieldType, Schema, TableSchema};
 use crate::xlsx_legend::{self, Extra};
 use chrono::Datelike;
@@ -53,8 +54,6 @@ fn build(
     schema: &Schema,
     dataset_version: &dyn Fn() -> String,
 ) -> Result<Vec<u8>, XlsxError> {
-    // Provenance as rows: the workbook holds at most MAX_WORKBOOK_ROWS.
-    let ds = &ds.with_rows();
     let mut wb = Workbook::new();
     // The legend (issue 12): About first, then the Codebook, then the tables. About names
     // the version, so it is filled last (sheets and strings are numbered at save, in sheet
@@ -65,13 +64,8 @@ fn build(
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
         let extras = xlsx_legend::extras(ts, schema);
-        sheet(
-            wb.add_worksheet(),
-            &ts.name,
-            ts,
-            &t.rows,
-            (extras.as_slice(), &lookup),
-        )?;
+        let texts: Vec<_> = extras.iter().map(|e| lookup.column(e)).collect();
+        sheet(wb.add_worksheet(), ts, t, (&extras, &texts))?;
     }
     let version = dataset_version();
     xlsx_legend::about(wb.worksheet_from_index(0)?, ds, schema, &version)?;
@@ -82,19 +76,24 @@ fn build(
             .set_comment(format!("Dataset version {version}; licence CC BY 4.0"))
             .set_creation_datetime(&created),
     );
-    wb.save_to_buffer()
+    // Zip level 1 (the library's default is 6): saving is most of the workbook's time, and
+    // level 1 halves it for a file about 1.6 times as large (issue 13, the real build).
+    wb.set_zip_compression_level(1);
+    let bytes = wb.save_to_buffer();
+    // Freeing the workbook's cells takes a few ms that the build need not wait for.
+    crate::pipeline::drop_in_background(wb);
+    bytes
 }
 
 fn sheet(
     ws: &mut Worksheet,
-    name: &str,
     ts: &TableSchema,
-    rows: &[Vec<Value>],
-    (extras, lookup): (&[Extra], &xlsx_legend::Lookup),
+    t: &Table,
+    (extras, texts): (&[Extra], &[Option<&xlsx_legend::Texts>]),
 ) -> Result<(), XlsxError> {
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    ws.set_name(name)?;
+    ws.set_name(&ts.name)?;
     let mut widths: Vec<usize> = ts.fields.iter().map(|f| f.name.chars().count()).collect();
     for (c, f) in ts.fields.iter().enumerate() {
         ws.write_string_with_format(0, xlsx_legend::position(extras, c), &f.name, &header)?;
@@ -103,49 +102,17 @@ fn sheet(
     for (k, e) in extras.iter().enumerate() {
         ws.write_string_with_format(0, xlsx_legend::extra_column(extras, k), &e.header, &header)?;
     }
-    for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, (f, v)) in ts.fields.iter().zip(row).enumerate() {
-            let col = xlsx_legend::position(extras, c);
-            let text = matches!(f.ftype, FieldType::String | FieldType::List);
-            let shown = match (f.ftype, v) {
-                (_, Value::Null) => 0,
-                // Text columns hold text, whatever the value looks like (provenance `value`).
-                _ if text => {
-                    let s = v.to_string();
-                    if !s.is_empty() {
-                        ws.write_string(r, col, crate::guard::guard(&s))?;
-                    }
-                    s.chars().count()
-                }
-                // Excel's dates start in 1900: earlier ones (the 1774 treaty) are ISO text.
-                (FieldType::Date, Value::Date(d)) if d.year() >= 1900 => {
-                    let x =
-                        ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
-                    ws.write_datetime_with_format(r, col, &x, &date)?;
-                    10
-                }
-                (_, Value::Int(i)) => {
-                    ws.write_number(r, col, *i as f64)?;
-                    i.to_string().len()
-                }
-                (_, Value::Num(n)) => {
-                    ws.write_number(r, col, *n)?;
-                    n.to_string().len()
-                }
-                (_, Value::Bool(b)) => {
-                    ws.write_boolean(r, col, *b)?;
-                    if *b { 4 } else { 5 }
-                }
-                (_, other) => {
-                    let s = other.to_string();
-                    ws.write_string(r, col, &s)?;
-                    s.chars().count()
-                }
-            };
-            widths[c] = widths[c].max(shown);
+    // Performance (issue 13): the cells are read borrowed, as the CSV writer reads them, so
+    // provenance is never turned into rows of values for the workbook.
+    let mut row = vec![];
+    for i in 0..t.len() {
+        t.cells(i, &mut row);
+        let r = i as u32 + 1;
+        for (c, (f, cell)) in ts.fields.iter().zip(&row).enumerate() {
+            let at = (r, xlsx_legend::position(extras, c));
+            widths[c] = widths[c].max(write_cell(ws, at, f.ftype, *cell, &date)?);
         }
-        let ew = xlsx_legend::write_extras(ws, r, row, extras, lookup)?;
+        let ew = xlsx_legend::write_extras(ws, r, &row, extras, texts)?;
         extra_widths
             .iter_mut()
             .zip(ew)
@@ -167,6 +134,51 @@ fn sheet(
     }
     ws.set_freeze_panes(1, 0)?;
     let last = (ts.fields.len() + extras.len()).max(1) as u16 - 1;
-    ws.autofilter(0, 0, rows.len() as u32, last)?;
+    ws.autofilter(0, 0, t.len() as u32, last)?;
     Ok(())
+}
+
+/// Writes one data cell and returns its width in characters (0 for an empty cell).
+fn write_cell(
+    ws: &mut Worksheet,
+    (r, col): (u32, u16),
+    ftype: FieldType,
+    cell: Cell,
+    date: &Format,
+) -> Result<usize, XlsxError> {
+    let text = matches!(ftype, FieldType::String | FieldType::List);
+    Ok(match cell {
+        Cell::Null | Cell::Value(Value::Null) => 0,
+        // Text columns hold text, whatever the value looks like (provenance `value`).
+        _ if text => {
+            let s = cell.text();
+            if !s.is_empty() {
+                ws.write_string(r, col, crate::guard::guard(&s))?;
+            }
+            s.chars().count()
+        }
+        // Excel's dates start in 1900: earlier ones (the 1774 treaty) are ISO text.
+        Cell::Value(Value::Date(d)) if ftype == FieldType::Date && d.year() >= 1900 => {
+            let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+            ws.write_datetime_with_format(r, col, &x, date)?;
+            10
+        }
+        Cell::Value(Value::Int(i)) => {
+            ws.write_number(r, col, *i as f64)?;
+            i.to_string().len()
+        }
+        Cell::Value(Value::Num(n)) => {
+            ws.write_number(r, col, *n)?;
+            n.to_string().len()
+        }
+        Cell::Bool(b) | Cell::Value(&Value::Bool(b)) => {
+            ws.write_boolean(r, col, b)?;
+            if b { 4 } else { 5 }
+        }
+        other => {
+            let s = other.text();
+            ws.write_string(r, col, &*s)?;
+            s.chars().count()
+        }
+    })
 }

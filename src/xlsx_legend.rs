@@ -5,6 +5,7 @@
 //! the workbook (the CSV and Parquet files keep ids only); the Codebook marks them.
 
 use crate::model::Value;
+use crate::provenance::Cell;
 use crate::reconcile::Dataset;
 use crate::schema::{Schema, TableSchema};
 use rust_xlsxwriter::{Format, Worksheet, XlsxError};
@@ -33,7 +34,7 @@ pub fn extras(ts: &TableSchema, schema: &Schema) -> Vec<Extra> {
         } else {
             ""
         };
-        for part in ["name", "title", "url"] {
+        for part in PARTS {
             let header = format!("{base}_{part}{plural}");
             if tt.field(part).is_some() && ts.field(&header).is_none() {
                 out.push(Extra {
@@ -53,24 +54,31 @@ pub fn position(extras: &[Extra], c: usize) -> u16 {
     (c + extras.iter().filter(|e| e.after < c).count()) as u16
 }
 
-/// (table, id, part) → text, for every record table.
-pub struct Lookup(HashMap<(String, String, String), String>);
+/// The parts a helper column can show of the record an id refers to.
+const PARTS: [&str; 3] = ["name", "title", "url"];
+
+/// Texts by id: what one helper column shows for each id it may meet.
+pub type Texts = HashMap<String, String>;
+
+/// table → part → id → text, for every record table.
+pub struct Lookup(HashMap<String, HashMap<&'static str, Texts>>);
 
 impl Lookup {
     pub fn new(ds: &Dataset, schema: &Schema) -> Lookup {
-        let mut m = HashMap::new();
+        let mut m: HashMap<String, HashMap<&'static str, Texts>> = HashMap::new();
+        let mut cells = vec![];
         for t in &ds.tables {
             let ts = &schema.tables[t.schema];
             let Some(id) = ts.field_index(&ts.primary_key[0]) else {
                 continue;
             };
-            for part in ["name", "title", "url"] {
+            for part in PARTS {
                 if let Some(p) = ts.field_index(part) {
-                    for row in &t.rows {
-                        m.insert(
-                            (ts.name.clone(), row[id].to_string(), part.to_string()),
-                            row[p].to_string(),
-                        );
+                    let texts = m.entry(ts.name.clone()).or_default().entry(part);
+                    let texts = texts.or_default();
+                    for i in 0..t.len() {
+                        t.cells(i, &mut cells);
+                        texts.insert(cells[id].text().into_owned(), cells[p].text().into_owned());
                     }
                 }
             }
@@ -78,32 +86,40 @@ impl Lookup {
         Lookup(m)
     }
 
-    /// The helper cell for a reference value: each id's text, joined like lists with `;`.
-    pub fn text(&self, e: &Extra, v: &Value) -> String {
-        crate::site::values(v)
-            .iter()
-            .map(|id| {
-                self.0
-                    .get(&(e.target.clone(), id.clone(), e.part.clone()))
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join(";")
+    /// The texts helper column `e` shows (None: its table has no such part).
+    pub fn column(&self, e: &Extra) -> Option<&Texts> {
+        self.0.get(&e.target)?.get(e.part.as_str())
     }
 }
 
-/// Writes the helper cells of one row (and returns their widths).
+/// The helper cell for a reference cell: each id's text, joined like lists with `;`; an
+/// unknown id shows as empty text.
+fn helper_text(cell: Cell, texts: Option<&Texts>) -> String {
+    let text = |id: &str| texts.and_then(|m| m.get(id)).map_or("", String::as_str);
+    match cell {
+        Cell::Null | Cell::Value(Value::Null) => String::new(),
+        Cell::Value(Value::List(ids)) => {
+            ids.iter().map(|id| text(id)).collect::<Vec<_>>().join(";")
+        }
+        other => match other.text() {
+            id if id.is_empty() => String::new(),
+            id => text(&id).to_string(),
+        },
+    }
+}
+
+/// Writes the helper cells of one row (and returns their widths); `texts` is
+/// `Lookup::column` of each of `extras`.
 pub fn write_extras(
     ws: &mut Worksheet,
     r: u32,
-    row: &[Value],
+    row: &[Cell],
     extras: &[Extra],
-    lookup: &Lookup,
+    texts: &[Option<&Texts>],
 ) -> Result<Vec<usize>, XlsxError> {
     let mut widths = vec![];
-    for (k, e) in extras.iter().enumerate() {
-        let s = lookup.text(e, &row[e.after]);
+    for (k, (e, texts)) in extras.iter().zip(texts).enumerate() {
+        let s = helper_text(row[e.after], *texts);
         if !s.is_empty() {
             ws.write_string(r, extra_column(extras, k), &s)?;
         }
@@ -154,7 +170,7 @@ pub fn about(
             format!("Sheet {}", ts.name),
             format!(
                 "{} rows. {}",
-                t.rows.len(),
+                t.len(),
                 ts.json["description"].as_str().unwrap_or("")
             ),
         ));
