@@ -49,8 +49,8 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// A copy with the provenance rows as `Value` rows, for readers of small data (the
-    /// workbook, the site) that index rows.
+    /// A copy with the provenance rows as `Value` rows, for a reader of small data that
+    /// indexes rows (the site; the workbook reads borrowed cells).
     pub fn with_rows(&self) -> Dataset {
         let table = |t: &Table| Table {
             schema: t.schema,
