@@ -64,7 +64,12 @@ fn reconcile_with(
     computed: bool,
 ) -> Result<Reconciled, Vec<Problem>> {
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
-    let (ex, norm) = checked(schema, opts)?;
+    // Performance (issue 13): the exchange-rate snapshot, which the validate stage needs,
+    // is parsed on another thread while the files are read (a few ms of the real build).
+    let (ex, norm) = std::thread::scope(|s| {
+        s.spawn(|| crate::meaning::currency::Rates::of(schema).is_ok());
+        checked(schema, opts)
+    })?;
     let t = Instant::now();
     let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
@@ -105,15 +110,6 @@ fn reconcile_with(
 
 /// Stages 1–3: the extraction and its normalised records, every constraint checked.
 pub fn checked(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalised), Vec<Problem>> {
-    // Performance (issue 13): the exchange-rate snapshot, which the validate stage needs,
-    // is parsed on another thread while the files are read (a few ms of the real build).
-    std::thread::scope(|s| {
-        s.spawn(|| crate::meaning::currency::Rates::of(schema).is_ok());
-        checked_here(schema, opts)
-    })
-}
-
-fn checked_here(schema: &Schema, opts: &Options) -> Result<(Extraction, Normalised), Vec<Problem>> {
     // Normalise and validate report together: one run shows every bad value and every
     // broken constraint. (Extraction problems stop earlier: a file that does not parse would
     // make every reference into it look dangling.)

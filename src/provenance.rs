@@ -52,6 +52,17 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// The items of the cell: each list item, or its text; nothing for null or "".
+    pub fn items(self) -> Vec<String> {
+        match self {
+            Cell::Value(Value::List(l)) => l.clone(),
+            other => match other.text() {
+                s if s.is_empty() => vec![],
+                s => vec![s.into_owned()],
+            },
+        }
+    }
+
     /// The canonical text (`Value`'s Display), borrowed where it is already text.
     pub fn text(self) -> Cow<'a, str> {
         match self {

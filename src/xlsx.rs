@@ -64,8 +64,7 @@ fn build(
     for t in &ds.tables {
         let ts = &schema.tables[t.schema];
         let extras = xlsx_legend::extras(ts, schema);
-        let texts: Vec<_> = extras.iter().map(|e| lookup.column(e)).collect();
-        sheet(wb.add_worksheet(), ts, t, (&extras, &texts))?;
+        sheet(wb.add_worksheet(), ts, t, (&extras, &lookup))?;
     }
     let version = dataset_version();
     xlsx_legend::about(wb.worksheet_from_index(0)?, ds, schema, &version)?;
@@ -89,8 +88,9 @@ fn sheet(
     ws: &mut Worksheet,
     ts: &TableSchema,
     t: &Table,
-    (extras, texts): (&[Extra], &[Option<&xlsx_legend::Texts>]),
+    (extras, lookup): (&[Extra], &xlsx_legend::Lookup),
 ) -> Result<(), XlsxError> {
+    let texts: Vec<_> = extras.iter().map(|e| lookup.column(e)).collect();
     let header = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     ws.set_name(&ts.name)?;
@@ -112,7 +112,7 @@ fn sheet(
             let at = (r, xlsx_legend::position(extras, c));
             widths[c] = widths[c].max(write_cell(ws, at, f.ftype, *cell, &date)?);
         }
-        let ew = xlsx_legend::write_extras(ws, r, &row, extras, texts)?;
+        let ew = xlsx_legend::write_extras(ws, r, &row, extras, &texts)?;
         extra_widths
             .iter_mut()
             .zip(ew)

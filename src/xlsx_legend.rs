@@ -4,7 +4,6 @@
 //! so a spreadsheet user need not look ids up in another sheet. Helper columns are only in
 //! the workbook (the CSV and Parquet files keep ids only); the Codebook marks them.
 
-use crate::model::Value;
 use crate::provenance::Cell;
 use crate::reconcile::Dataset;
 use crate::schema::{Schema, TableSchema};
@@ -72,14 +71,18 @@ impl Lookup {
             let Some(id) = ts.field_index(&ts.primary_key[0]) else {
                 continue;
             };
-            for part in PARTS {
-                if let Some(p) = ts.field_index(part) {
-                    let texts = m.entry(ts.name.clone()).or_default().entry(part);
-                    let texts = texts.or_default();
-                    for i in 0..t.len() {
-                        t.cells(i, &mut cells);
-                        texts.insert(cells[id].text().into_owned(), cells[p].text().into_owned());
-                    }
+            let parts: Vec<(&str, usize)> = (PARTS.iter())
+                .filter_map(|&part| Some((part, ts.field_index(part)?)))
+                .collect();
+            if parts.is_empty() {
+                continue;
+            }
+            let by_part = m.entry(ts.name.clone()).or_default();
+            for i in 0..t.len() {
+                t.cells(i, &mut cells);
+                for &(part, p) in &parts {
+                    let texts = by_part.entry(part).or_default();
+                    texts.insert(cells[id].text().into_owned(), cells[p].text().into_owned());
                 }
             }
         }
@@ -95,17 +98,8 @@ impl Lookup {
 /// The helper cell for a reference cell: each id's text, joined like lists with `;`; an
 /// unknown id shows as empty text.
 fn helper_text(cell: Cell, texts: Option<&Texts>) -> String {
-    let text = |id: &str| texts.and_then(|m| m.get(id)).map_or("", String::as_str);
-    match cell {
-        Cell::Null | Cell::Value(Value::Null) => String::new(),
-        Cell::Value(Value::List(ids)) => {
-            ids.iter().map(|id| text(id)).collect::<Vec<_>>().join(";")
-        }
-        other => match other.text() {
-            id if id.is_empty() => String::new(),
-            id => text(&id).to_string(),
-        },
-    }
+    let text = |id: &String| texts.and_then(|m| m.get(id)).map_or("", String::as_str);
+    cell.items().iter().map(text).collect::<Vec<_>>().join(";")
 }
 
 /// Writes the helper cells of one row (and returns their widths); `texts` is

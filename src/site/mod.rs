@@ -183,14 +183,7 @@ pub fn paired_id(ts: &TableSchema, col: &str) -> Option<String> {
 
 /// The items of a value: each list item, or the value itself; nothing for null or "".
 pub fn values(v: &Value) -> Vec<String> {
-    match v {
-        Value::Null => vec![],
-        Value::List(l) => l.clone(),
-        other => {
-            let s = other.to_string();
-            if s.is_empty() { vec![] } else { vec![s] }
-        }
-    }
+    crate::provenance::Cell::Value(v).items()
 }
 
 /// Written into the site's manifest.json; `pillars site` replaces only a directory that has it.
