@@ -233,7 +233,7 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         (FieldType::Integer, _, _) => return Err(wrong("an integer")),
         (FieldType::Boolean, _, RawValue::Bool(b)) => Value::Bool(*b),
         (FieldType::Boolean, _, _) => return Err(wrong("true or false")),
-        (FieldType::List, _, RawValue::List(l)) => Value::List(l.clone()),
+        (FieldType::List, _, RawValue::List(l)) => Value::List(l.as_slice().into()),
         (FieldType::List, _, _) => return Err(wrong("an array of strings")),
         (FieldType::Date, _, RawValue::Str(s)) => match parse_partial_date(s)? {
             p if p.precision == Precision::Day && !s.contains('/') => Value::Date(p.start),

@@ -55,7 +55,7 @@ impl<'a> Cell<'a> {
     /// The items of the cell: each list item, or its text; nothing for null or "".
     pub fn items(self) -> Vec<String> {
         match self {
-            Cell::Value(Value::List(l)) => l.clone(),
+            Cell::Value(Value::List(l)) => l.to_vec(),
             other => match other.text() {
                 s if s.is_empty() => vec![],
                 s => vec![s.into_owned()],
@@ -105,12 +105,45 @@ impl Texts {
     }
 }
 
-/// The provenance rows of a build, in provenance order.
-#[derive(Debug, Clone)]
-pub struct Provenance {
+/// Rows as columns of text ids, with the texts they name.
+#[derive(Debug, Clone, Default)]
+struct Store {
     /// One column per entry of [`COLUMNS`], a text id (or `NONE`, `TRUE`, `FALSE`) per row.
     cols: [Vec<u32>; 9],
     texts: Texts,
+}
+
+impl Store {
+    fn cell(&self, id: u32) -> Cell<'_> {
+        match id {
+            NONE => Cell::Null,
+            TRUE => Cell::Bool(true),
+            FALSE => Cell::Bool(false),
+            id => Cell::Text(self.texts.get(id)),
+        }
+    }
+}
+
+/// Rows `start..end` of one store, the table's rows from `first` on.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    store: usize,
+    start: usize,
+    end: usize,
+    first: usize,
+}
+
+/// The provenance rows of a build, in provenance order.
+///
+/// Memory (issue 13): each merging thread fills a store of its own, and the table is the
+/// stores' rows in order (runs), never copied into one: joining them, and inserting the
+/// links' rows, moves no row. (A copy needed a second table's worth of memory at the build's
+/// peak.) Rows are added to a table of one store, before it is joined or spliced.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    stores: Vec<Store>,
+    runs: Vec<Run>,
+    len: usize,
     /// The columns no claim fills, the same in every row.
     template: Vec<Value>,
     /// What fills each column of the schema, in order.
@@ -131,8 +164,9 @@ impl Provenance {
     pub fn new(ts: &TableSchema, template: Vec<Value>) -> Provenance {
         let claim = |f: &crate::schema::Field| COLUMNS.iter().position(|n| *n == f.name);
         Provenance {
-            cols: Default::default(),
-            texts: Texts::default(),
+            stores: vec![Store::default()],
+            runs: vec![],
+            len: 0,
             template,
             layout: (ts.fields.iter())
                 .map(|f| claim(f).map_or(Slot::Fixed, Slot::Claim))
@@ -157,24 +191,38 @@ impl Provenance {
     /// A table for the same schema, without rows.
     pub fn empty(&self) -> Provenance {
         Provenance {
-            cols: Default::default(),
-            texts: Texts::default(),
+            stores: vec![Store::default()],
+            runs: vec![],
+            len: 0,
             template: self.template.clone(),
             layout: self.layout.clone(),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.cols[0].len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The one store of a table being filled.
+    fn filling(&mut self) -> &mut Store {
+        assert_eq!(self.stores.len(), 1, "rows are added before a join");
+        &mut self.stores[0]
+    }
+
+    /// Room for `rows` more rows and `texts` more texts.
+    pub fn reserve(&mut self, rows: usize, texts: usize) {
+        let store = self.filling();
+        store.cols.iter_mut().for_each(|c| c.reserve_exact(rows));
+        store.texts.ends.reserve_exact(texts);
+    }
+
     /// Adds a text to the table's buffer; its id can be used in any later row.
     pub fn text(&mut self, s: &str) -> u32 {
-        self.texts.push(s)
+        self.filling().texts.push(s)
     }
 
     /// The id of a cell's value: a value's canonical text, or none for a missing value.
@@ -193,9 +241,21 @@ impl Provenance {
 
     /// Appends a row of text ids, in the order of [`COLUMNS`].
     pub fn push(&mut self, row: [u32; 9]) {
-        for (col, id) in self.cols.iter_mut().zip(row) {
+        let store = self.filling();
+        for (col, id) in store.cols.iter_mut().zip(row) {
             col.push(id);
         }
+        let end = store.cols[0].len();
+        match self.runs.last_mut() {
+            Some(run) => run.end = end,
+            None => self.runs.push(Run {
+                store: 0,
+                start: 0,
+                end,
+                first: 0,
+            }),
+        }
+        self.len += 1;
     }
 
     /// Appends a row given as `Value`s in the table schema's column order.
@@ -209,24 +269,33 @@ impl Provenance {
         self.push(ids);
     }
 
-    /// The cell of column `col` (one of [`COLUMNS`]) in row `i`.
-    pub fn claim(&self, i: usize, col: usize) -> Cell<'_> {
-        self.cell(self.cols[col][i])
+    /// The store and the store's row that hold row `i`.
+    fn locate(&self, i: usize) -> (&Store, usize) {
+        let r = self.runs[self
+            .runs
+            .partition_point(|r| r.first + (r.end - r.start) <= i)];
+        (&self.stores[r.store], r.start + (i - r.first))
     }
 
-    fn cell(&self, id: u32) -> Cell<'_> {
-        match id {
-            NONE => Cell::Null,
-            TRUE => Cell::Bool(true),
-            FALSE => Cell::Bool(false),
-            id => Cell::Text(self.texts.get(id)),
-        }
+    /// The cell of column `col` (one of [`COLUMNS`]) in row `i`.
+    pub fn claim(&self, i: usize, col: usize) -> Cell<'_> {
+        let (store, j) = self.locate(i);
+        store.cell(store.cols[col][j])
     }
 
     /// The first row whose cell in column `col` fails `pred`, when the rows that pass come
     /// first (a binary search).
     pub fn partition_point(&self, col: usize, pred: impl Fn(Cell) -> bool) -> usize {
-        self.cols[col].partition_point(|&id| pred(self.cell(id)))
+        let (mut lo, mut hi) = (0, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(self.claim(mid, col)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The text of column `col` in row `i` ("" when it has none).
@@ -239,20 +308,24 @@ impl Provenance {
 
     /// The rows whose column `col` is not missing.
     pub fn rows_with(&self, col: usize) -> impl Iterator<Item = usize> + '_ {
-        (self.cols[col].iter().enumerate())
-            .filter(|(_, id)| **id != NONE)
-            .map(|(i, _)| i)
+        self.runs.iter().flat_map(move |r| {
+            let ids = &self.stores[r.store].cols[col][r.start..r.end];
+            (ids.iter().enumerate())
+                .filter(|(_, id)| **id != NONE)
+                .map(move |(j, _)| r.first + j)
+        })
     }
 
     /// Row `i` as cells in the table schema's column order, into `out`.
     pub fn cells<'a>(&'a self, i: usize, out: &mut Vec<Cell<'a>>) {
+        let (store, j) = self.locate(i);
         out.clear();
         out.extend(
             self.layout
                 .iter()
                 .zip(&self.template)
                 .map(|(s, v)| match *s {
-                    Slot::Claim(col) => self.claim(i, col),
+                    Slot::Claim(col) => store.cell(store.cols[col][j]),
                     Slot::Fixed => Cell::Value(v),
                 }),
         );
@@ -269,13 +342,7 @@ impl Provenance {
     pub fn concat(parts: Vec<Provenance>) -> Option<Provenance> {
         let mut parts = parts.into_iter();
         let mut all = parts.next()?;
-        let rest: Vec<Provenance> = parts.collect();
-        // Room for every part at once (memory: not a copy at every doubling).
-        let rows: usize = rest.iter().map(Provenance::len).sum();
-        all.cols.iter_mut().for_each(|c| c.reserve_exact(rows));
-        (all.texts.buf).reserve_exact(rest.iter().map(|p| p.texts.buf.len()).sum());
-        (all.texts.ends).reserve_exact(rest.iter().map(|p| p.texts.ends.len()).sum());
-        for p in rest {
+        for p in parts {
             all.splice(all.len(), p);
         }
         Some(all)
@@ -283,13 +350,34 @@ impl Provenance {
 
     /// Inserts the rows of `other` (made for the same schema) before row `at`.
     pub fn splice(&mut self, at: usize, other: Provenance) {
-        let shift = self.texts.ends.len() as u32;
-        let base = self.texts.buf.len();
-        self.texts.buf.push_str(&other.texts.buf);
-        (self.texts.ends).extend(other.texts.ends.iter().map(|e| e + base));
-        let moved = |id: u32| if id >= TRUE { id } else { id + shift };
-        for (col, add) in self.cols.iter_mut().zip(other.cols) {
-            col.splice(at..at, add.into_iter().map(moved));
+        // The run that holds row `at` is cut in two there, and `other`'s runs go between.
+        let i = self
+            .runs
+            .partition_point(|r| r.first + (r.end - r.start) <= at);
+        if let Some(r) = self.runs.get(i).copied().filter(|r| r.first < at) {
+            let cut = r.start + (at - r.first);
+            self.runs[i].end = cut;
+            let rest = Run {
+                start: cut,
+                first: at,
+                ..r
+            };
+            self.runs.insert(i + 1, rest);
+        }
+        let i = self.runs.partition_point(|r| r.first < at);
+        let shift = self.stores.len();
+        let moved = other.runs.iter().map(|r| Run {
+            store: r.store + shift,
+            ..*r
+        });
+        self.runs.splice(i..i, moved);
+        self.stores.extend(other.stores);
+        self.len += other.len;
+        // Each run's first row, from the start.
+        let mut first = 0;
+        for r in &mut self.runs {
+            r.first = first;
+            first += r.end - r.start;
         }
     }
 }
@@ -358,6 +446,42 @@ mod tests {
         assert_eq!(p.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [1]);
         assert_eq!(p.claim_text(1, DERIVED_REASON), "inferred");
         assert_eq!(p.claim_text(1, TABLE), "events");
+    }
+
+    /// Joined tables keep each part's rows and texts; a splice inside a part cuts it, and
+    /// every reader (cells, binary search, rows with a value) sees one table.
+    #[test]
+    fn joined_and_spliced_parts_read_as_one_table() {
+        let schema = schema();
+        let ts = schema.table("provenance").unwrap();
+        let named = |id: &str, derived: Option<&str>| {
+            let v = |s: &str| Value::Str(s.into());
+            let mut claim = vec![("table", v("t")), ("record_id", v(id))];
+            claim.extend(derived.map(|d| ("derived_reason", v(d))));
+            row(ts, &claim)
+        };
+        let part = |ids: &[&str]| {
+            let mut p = table(ts);
+            ids.iter().for_each(|id| p.push_values(&named(id, None)));
+            p
+        };
+        let mut all =
+            Provenance::concat(vec![part(&["a", "b", "c"]), part(&[]), part(&["e"])]).unwrap();
+        let mut middle = table(ts);
+        middle.push_values(&named("x", Some("why")));
+        all.splice(2, middle);
+        all.splice(0, part(&["0"]));
+        all.splice(all.len(), part(&["z"]));
+        let ids: Vec<&str> = (0..all.len())
+            .map(|i| all.claim_text(i, RECORD_ID))
+            .collect();
+        assert_eq!(ids, ["0", "a", "b", "x", "c", "e", "z"]);
+        assert_eq!(all.row(3), named("x", Some("why")));
+        assert_eq!(all.row(4), named("c", None));
+        assert_eq!(all.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [3]);
+        let at = all.partition_point(RECORD_ID, |c| matches!(c, Cell::Text(t) if t < "c"));
+        assert_eq!(at, 3);
+        assert!(Provenance::concat(vec![]).is_none());
     }
 
     #[test]

@@ -111,7 +111,18 @@ pub fn run(
         resolved: &resolved,
     };
     let parts = crate::parallel::chunks(&groups, |chunk| {
-        let prov = (empty_provenance.clone()).map(|p| ClaimWriter::new(p, ex, schema));
+        let prov = (empty_provenance.clone()).map(|mut p| {
+            // Memory (issue 13): room for every row up front, not a copy at every doubling.
+            // (A row per claim; a text per claim, record id and locator, at most.)
+            let records: usize = chunk.iter().map(|g| g.len()).sum();
+            let claims: usize = chunk
+                .iter()
+                .flat_map(|g| g.iter())
+                .map(|r| r.fields.len())
+                .sum();
+            p.reserve(claims, claims + chunk.len() + records);
+            ClaimWriter::new(p, ex, schema)
+        });
         merge_groups(&ctx, chunk, prov)
     });
     let mut tables: Vec<Table> = (0..schema.tables.len())
@@ -405,12 +416,13 @@ fn kept_value(
     match at.f.merge {
         _ if chosen.is_some() => chosen.map(|r| r.value.clone()),
         Merge::First => Some(claims[0].value.clone()),
-        Merge::Union => Some(Value::List(union(claims.iter().filter_map(
-            |c| match c.value {
-                Value::List(l) => Some(l.as_slice()),
+        Merge::Union => Some(Value::List(
+            union(claims.iter().filter_map(|c| match c.value {
+                Value::List(l) => Some(&l[..]),
                 _ => None,
-            },
-        )))),
+            }))
+            .into(),
+        )),
         Merge::Strict => {
             let first = claims[0].value;
             if claims.iter().all(|c| c.value == first) {

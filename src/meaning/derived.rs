@@ -35,7 +35,7 @@ pub fn mark(ds: &mut Dataset, schema: &Schema) {
                     .collect(),
                 None => vec![],
             };
-            row[col] = Value::List(fields);
+            row[col] = Value::List(fields.into());
         }
     }
 }

@@ -27,11 +27,64 @@ struct Item<'a> {
     id: Cow<'a, str>,
     partner: Cow<'a, str>,
     dates: Option<(NaiveDate, NaiveDate, bool)>,
-    tokens: HashSet<String>,
-    specific: HashSet<&'a str>,
-    actors: HashSet<&'a str>,
+    tokens: Set<String>,
+    specific: Set<&'a str>,
+    actors: Set<&'a str>,
     counterparty: Option<&'a str>,
     amount: Option<String>,
+}
+
+/// A small set, as a sorted vector without repeats. Memory (issue 13): a million-record
+/// build has hundreds of thousands of items, each with three sets of a few words; hash
+/// sets took several times the room (and the time to build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Set<T>(Vec<T>);
+
+impl<T: Ord> Set<T> {
+    fn contains<Q: Ord + ?Sized>(&self, x: &Q) -> bool
+    where
+        T: std::borrow::Borrow<Q>,
+    {
+        self.0.binary_search_by(|t| t.borrow().cmp(x)).is_ok()
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The items of both, in order.
+    fn intersection<'s>(&'s self, other: &'s Set<T>) -> impl Iterator<Item = &'s T> {
+        let (mut a, mut b) = (self.0.iter().peekable(), other.0.iter().peekable());
+        std::iter::from_fn(move || {
+            loop {
+                match (a.peek(), b.peek()) {
+                    (Some(x), Some(y)) => match x.cmp(y) {
+                        std::cmp::Ordering::Less => drop(a.next()),
+                        std::cmp::Ordering::Greater => drop(b.next()),
+                        std::cmp::Ordering::Equal => {
+                            b.next();
+                            return a.next();
+                        }
+                    },
+                    _ => return None,
+                }
+            }
+        })
+    }
+}
+
+impl<T: Ord> FromIterator<T> for Set<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Set<T> {
+        let mut v: Vec<T> = iter.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        v.shrink_to_fit();
+        Set(v)
+    }
 }
 
 /// A value's text, borrowed when it is text.
@@ -133,18 +186,13 @@ impl Cols {
     }
 
     /// Every actor id the row names, in any of the `actor_fields`.
-    fn names<'a>(&self, row: &'a [Value]) -> HashSet<&'a str> {
-        let mut names = HashSet::new();
-        for &c in &self.actors {
-            match &row[c] {
-                Value::List(l) => names.extend(l.iter().map(String::as_str)),
-                Value::Str(s) => {
-                    names.insert(&**s);
-                }
-                _ => {}
-            }
-        }
-        names
+    fn names<'a>(&self, row: &'a [Value]) -> Set<&'a str> {
+        let names = self.actors.iter().flat_map(|&c| match &row[c] {
+            Value::List(l) => l.iter().map(String::as_str).collect(),
+            Value::Str(s) => vec![&**s],
+            _ => vec![],
+        });
+        names.collect()
     }
 
     /// Start, end, and whether the date is more precise than a year; None if undated.
@@ -234,12 +282,13 @@ fn overlap(a: &Item, b: &Item) -> Option<bool> {
     }
 }
 
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    let union = a.union(b).count();
+fn jaccard(a: &Set<String>, b: &Set<String>) -> f64 {
+    let both = a.intersection(b).count();
+    let union = a.len() + b.len() - both;
     if union == 0 {
         0.0
     } else {
-        a.intersection(b).count() as f64 / union as f64
+        both as f64 / union as f64
     }
 }
 
@@ -248,9 +297,8 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
     if a.partner != b.partner {
         return None;
     }
-    // Sorted: a hash set's order changes from run to run, and the message names them.
-    let mut shared: Vec<&str> = a.specific.intersection(&b.specific).copied().collect();
-    shared.sort();
+    // In order (the message names them).
+    let shared: Vec<&str> = a.specific.intersection(&b.specific).copied().collect();
     let pair = |t: &[String]| {
         let has = |name: &str| t.iter().any(|x| x == name);
         has(a.table) && has(b.table) && a.table != b.table
@@ -370,7 +418,7 @@ fn blocks(items: &[Item], members: &[usize], rules: &Rules, mut each: impl FnMut
         keyed.extend(members.iter().map(|&i| (0, i)));
     } else {
         let mut freq: HashMap<&str, usize> = HashMap::new();
-        for w in members.iter().flat_map(|&i| &items[i].tokens) {
+        for w in members.iter().flat_map(|&i| items[i].tokens.iter()) {
             *freq.entry(w).or_default() += 1;
         }
         let cps: HashSet<&str> = (members.iter())
@@ -545,9 +593,9 @@ mod tests {
             id: "".into(),
             partner: partner.into(),
             dates: dates.map(|(a, b)| (d(a, false), d(b, true), false)),
-            tokens: HashSet::new(),
-            specific: HashSet::new(),
-            actors: HashSet::new(),
+            tokens: Set(vec![]),
+            specific: Set(vec![]),
+            actors: Set(vec![]),
             counterparty: None,
             amount: None,
         }
@@ -637,19 +685,20 @@ mod tests {
             if let Some(d) = &mut it.dates {
                 d.2 = r.below(2) == 0;
             }
-            for _ in 0..r.below(5) {
-                it.tokens.insert(WORDS[r.below(WORDS.len())].into());
-            }
-            for _ in 0..r.below(3) {
-                it.actors.insert(ACTORS[r.below(ACTORS.len())]);
-            }
+            it.tokens = (0..r.below(5))
+                .map(|_| WORDS[r.below(WORDS.len())].into())
+                .collect();
+            let mut actors: Vec<&str> = (0..r.below(3))
+                .map(|_| ACTORS[r.below(ACTORS.len())])
+                .collect();
             if table == "deals" && r.below(3) > 0 {
                 let cp = ACTORS[r.below(ACTORS.len())];
                 it.counterparty = Some(cp);
                 if r.below(2) == 0 {
-                    it.actors.insert(cp);
+                    actors.push(cp);
                 }
             }
+            it.actors = actors.into_iter().collect();
             it.specific = it
                 .actors
                 .iter()

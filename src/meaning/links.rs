@@ -436,7 +436,7 @@ pub fn rows(
         }
         let mut sources: Vec<String> = l.claims.iter().map(|c| source_id(c)).collect();
         sources.dedup();
-        set("source_ids", Value::List(sources));
+        set("source_ids", Value::List(sources.into()));
         set("schema_version", str_(&schema.version));
         out.push(row);
         let key = l.key();
