@@ -27,6 +27,30 @@ pub struct RawFile {
     pub text: String,
     /// False when the file could not be read (the problem is already reported).
     pub readable: bool,
+    /// Set once `text` is let go (see [`Extraction::release_texts`]): the text's length, and
+    /// the text read again when a problem needs a location in it.
+    pub released: Option<(usize, std::sync::OnceLock<Option<String>>)>,
+}
+
+impl RawFile {
+    /// The file's text: as read, or read again from `raw_dir` after it was let go (None when
+    /// it cannot be, or is no longer the same length: the file changed since).
+    fn text_in(&self, raw_dir: &Path) -> Option<&str> {
+        match &self.released {
+            None => Some(&self.text),
+            Some((len, again)) => again
+                .get_or_init(|| {
+                    let bytes =
+                        fsio::read_in_tree(raw_dir, Path::new(&self.name), MAX_FILE_BYTES as u64);
+                    let mut bytes = bytes.ok()?;
+                    if bytes.starts_with(b"\xEF\xBB\xBF") {
+                        bytes.drain(..3);
+                    }
+                    String::from_utf8(bytes).ok().filter(|t| t.len() == *len)
+                })
+                .as_deref(),
+        }
+    }
 }
 
 /// The source a file describes.
@@ -38,6 +62,8 @@ pub struct SourceRef {
 
 #[derive(Debug, Default)]
 pub struct Extraction {
+    /// The directory the files were read from.
+    pub raw_dir: std::path::PathBuf,
     pub files: Vec<RawFile>,
     pub sources: Vec<SourceRef>,
     pub records: Vec<Record<RawValue>>,
@@ -50,10 +76,21 @@ impl Extraction {
     /// Turns a position into a printable location with its line of text.
     pub fn loc(&self, pos: Pos) -> Loc {
         let f = &self.files[pos.file as usize];
-        if f.text.is_empty() {
-            Loc::file(&f.path)
-        } else {
-            Loc::at(&f.path, &f.text, pos.start as usize..pos.end as usize)
+        match f.text_in(&self.raw_dir) {
+            Some(text) if !text.is_empty() => {
+                Loc::at(&f.path, text, pos.start as usize..pos.end as usize)
+            }
+            _ => Loc::file(&f.path),
+        }
+    }
+
+    /// Lets go of the files' text once every record holds its own values (memory, issue 13:
+    /// 340 MB at a million records, for the rest of a build). A problem found later is
+    /// located by reading its file again; a file changed since is named without a line.
+    pub fn release_texts(&mut self) {
+        for f in self.files.iter_mut().filter(|f| f.released.is_none()) {
+            let text = std::mem::take(&mut f.text);
+            f.released = Some((text.len(), std::sync::OnceLock::new()));
         }
     }
     pub fn claim_count(&self) -> usize {
@@ -108,6 +145,7 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
     let indexed: Vec<(u32, &RawFile)> = (0u32..).zip(&files).collect();
     let parsed: Vec<FileParse> = crate::parallel::map(&indexed, |&(i, f)| parse_file(i, f, schema));
     let mut ex = Extraction {
+        raw_dir: raw_dir.to_path_buf(),
         files,
         records: Vec::with_capacity(parsed.iter().map(|p| p.records.len()).sum()),
         ..Default::default()
@@ -165,6 +203,7 @@ fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFil
         bytes: vec![],
         text: String::new(),
         readable: false,
+        released: None,
     };
     // Regular files only (a FIFO would block the build, a device never ends), and a link
     // only when it stays inside raw/; see `fsio`.
@@ -249,6 +288,7 @@ pub fn parse_bytes(
         bytes: bytes.to_vec(),
         text: String::new(),
         readable: true,
+        released: None,
     };
     decode(&mut f, &mut problems);
     let parsed = parse_file(0, &f, schema);
@@ -821,6 +861,7 @@ mod tests {
             bytes: text.as_bytes().to_vec(),
             text: text.into(),
             readable: true,
+            released: None,
         };
         parse_file(0, &f, &schema())
     }
@@ -861,6 +902,42 @@ mod tests {
         let p = parse("[source\nsource_id = 1\n");
         assert_eq!(p.problems[0].0.code, Code::TomlSyntax);
         assert!(p.problems[0].1.is_some());
+    }
+
+    /// After the text is let go, a location is found in the file read again, the same as
+    /// before; a file that changed length since is named without a line.
+    #[test]
+    fn released_text_is_read_again_for_locations() {
+        let dir = std::env::temp_dir().join(format!("pillars-release-text-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "\u{feff}[source]\nsource_id = \"x\"\nfile = \"x.txt\"\ntitle = \"T\"\nyear = 2020\nkind = \"news\"\n";
+        std::fs::write(dir.join("x.toml"), text).unwrap();
+        let (mut ex, problems) = run(&dir, &schema());
+        assert!(problems.is_empty(), "{problems:?}");
+        let pos = Pos {
+            file: 0,
+            start: 9,
+            end: 18,
+        };
+        let before = ex.loc(pos);
+        assert_eq!((before.line, before.col), (2, 1));
+        assert_eq!(before.line_text, "source_id = \"x\"");
+        ex.release_texts();
+        assert!(ex.files[0].text.is_empty());
+        let after = ex.loc(pos);
+        assert_eq!(
+            (after.line, after.col, &after.line_text),
+            (2, 1, &before.line_text)
+        );
+        // Changed on disk: a fresh extraction's released text no longer matches it.
+        let (mut ex, _) = run(&dir, &schema());
+        ex.release_texts();
+        std::fs::write(dir.join("x.toml"), format!("{text}# added\n")).unwrap();
+        let changed = ex.loc(pos);
+        assert_eq!((changed.line, changed.line_text.as_str()), (0, ""));
+        assert_eq!(changed.file, before.file);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -66,10 +66,12 @@ fn reconcile_with(
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
     // Performance (issue 13): the exchange-rate snapshot, which the validate stage needs,
     // is parsed on another thread while the files are read (a few ms of the real build).
-    let (ex, norm) = std::thread::scope(|s| {
+    let (mut ex, norm) = std::thread::scope(|s| {
         s.spawn(|| crate::meaning::currency::Rates::of(schema).is_ok());
         checked(schema, opts)
     })?;
+    // The records hold their values now; the text is read again only to locate a problem.
+    ex.release_texts();
     let t = Instant::now();
     let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);

@@ -301,6 +301,7 @@ mod tests {
                 bytes: text.clone().into_bytes(),
                 text,
                 readable: true,
+                released: None,
             }],
             sources: vec![SourceRef {
                 id: "a".into(),
