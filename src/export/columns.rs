@@ -26,11 +26,21 @@ pub fn columns(
 ) -> Vec<ArrayRef> {
     let n = rows.len();
     let mut builders: Vec<Builder> = ts.fields.iter().map(|f| Builder::new(f, n)).collect();
-    let mut cells = vec![];
-    for i in rows {
-        t.cells(i, &mut cells);
-        for (b, c) in builders.iter_mut().zip(&cells) {
-            b.append(*c);
+    match &t.claims {
+        // Provenance is stored by column: read a column at a time.
+        Some(p) => {
+            for (pos, b) in builders.iter_mut().enumerate() {
+                p.column(pos, rows.clone()).for_each(|c| b.append(c));
+            }
+        }
+        None => {
+            let mut cells = vec![];
+            for i in rows {
+                t.cells(i, &mut cells);
+                for (b, c) in builders.iter_mut().zip(&cells) {
+                    b.append(*c);
+                }
+            }
         }
     }
     // One missing value past the end, cut off again: the slice keeps its validity buffer
@@ -49,6 +59,10 @@ pub fn columns(
 /// batch the buffer that the table's whole column has, to be written as the same bytes.
 pub fn missing_anywhere(ts: &TableSchema, t: &Table) -> Vec<bool> {
     let kinds: Vec<Builder> = ts.fields.iter().map(|f| Builder::new(f, 0)).collect();
+    if let Some(p) = &t.claims {
+        let missing = |(pos, b): (usize, &Builder)| p.column(pos, 0..t.len()).any(|c| b.is_null(c));
+        return kinds.iter().enumerate().map(missing).collect();
+    }
     let mut missing = vec![false; kinds.len()];
     let mut cells = vec![];
     for i in 0..t.len() {
