@@ -32,6 +32,19 @@ pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Syn
     })
 }
 
+/// `f` over contiguous chunks of `items`, one chunk per core, each changed in place.
+pub fn chunks_mut<T: Send>(items: &mut [T], f: impl Fn(&mut [T]) + Sync) {
+    let len = items.len();
+    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
+    let size = len.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for chunk in items.chunks_mut(size) {
+            let f = &f;
+            s.spawn(move || f(chunk));
+        }
+    });
+}
+
 /// `f` over contiguous runs of `items`, one per core, each handed to its thread with the
 /// index of its first item; results in item order. For work that consumes the items (and
 /// frees each as it goes).
@@ -121,6 +134,19 @@ mod tests {
         assert!(firsts.windows(2).all(|w| w[0] < w[1]));
         let squares = super::map(&items, |x| x * x);
         assert!(squares.iter().zip(&items).all(|(s, x)| *s == x * x));
+    }
+
+    /// Every item is changed once, whatever the length (one chunk or several).
+    #[test]
+    fn chunks_changed_in_place_cover_every_item_once() {
+        for len in [0, 1, 4095, 4096, 4097, 10_001] {
+            let mut items: Vec<usize> = (0..len).collect();
+            super::chunks_mut(&mut items, |c| c.iter_mut().for_each(|x| *x = *x * 2 + 1));
+            assert!(
+                items.iter().enumerate().all(|(i, x)| *x == i * 2 + 1),
+                "len {len}"
+            );
+        }
     }
 
     /// Each run starts where the one before ended, and the runs together are the items.

@@ -9,8 +9,8 @@ use crate::extract::Extraction;
 use crate::model::{Record, Resolution, Value};
 use crate::provenance::{self, Cell, Provenance};
 use crate::schema::{DatePart, Derive, Merge, Schema, TableSchema};
+use ahash::AHashSet;
 use chrono::Datelike;
-use std::collections::HashSet;
 
 /// One output table: rows aligned with the table schema's fields, ordered by id. The
 /// provenance table keeps its rows in `claims` instead (columns: `crate::provenance`).
@@ -100,7 +100,7 @@ pub fn run(
     let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
     let empty_provenance = prov_schema.map(|pi| empty_provenance(&schema.tables[pi], schema));
-    let resolved: HashSet<(usize, &str)> = res_index.keys().map(|k| (k.0, k.1)).collect();
+    let resolved: AHashSet<(usize, &str)> = res_index.keys().map(|k| (k.0, k.1)).collect();
     // Performance (issue 13): records are merged on all cores, each thread a contiguous run
     // of (table, id) keys; the runs are joined in key order, so the result does not depend
     // on the number of threads.
@@ -137,7 +137,7 @@ pub fn run(
         records_in: records.len(),
         ..Default::default()
     };
-    let mut used = HashSet::new();
+    let mut used = AHashSet::new();
     for part in parts {
         for (ti, row) in part.rows {
             tables[ti].rows.push(row);
@@ -191,7 +191,7 @@ struct Ctx<'a> {
     res: &'a crate::resolution::Index<'a>,
     /// The (table, id) of every resolution: most records have none, and one lookup per
     /// record is cheaper than one per field.
-    resolved: &'a HashSet<(usize, &'a str)>,
+    resolved: &'a AHashSet<(usize, &'a str)>,
 }
 
 /// One thread's provenance rows, with the texts every row repeats (table, field and source
@@ -479,7 +479,7 @@ fn unused_resolutions(
     ex: &Extraction,
     schema: &Schema,
     res_index: &crate::resolution::Index,
-    (groups, used): (&[&[&Record<Value>]], &HashSet<FieldKey>),
+    (groups, used): (&[&[&Record<Value>]], &AHashSet<FieldKey>),
 ) -> Vec<Problem> {
     // Whether some file defines (table, id): the groups are in (table, id) order.
     let defined = |key: RecordKey| {

@@ -15,10 +15,10 @@ use crate::extract::Extraction;
 use crate::model::{Pos, Record, Value};
 use crate::reconcile::Dataset;
 use crate::schema::{Schema, TableSchema};
+use ahash::{AHashMap, AHashSet};
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 
 /// What the check compares of one row; texts borrowed from the row (memory and time: a
 /// large build has hundreds of thousands of items).
@@ -100,7 +100,7 @@ fn strings(j: &Json) -> Vec<String> {
         .collect()
 }
 
-fn tokens(text: &str, stop: &HashSet<String>) -> Vec<String> {
+fn tokens(text: &str, stop: &AHashSet<String>) -> Vec<String> {
     deunicode::deunicode(text)
         .to_lowercase()
         .split(|c: char| !c.is_ascii_alphanumeric())
@@ -110,13 +110,13 @@ fn tokens(text: &str, stop: &HashSet<String>) -> Vec<String> {
 }
 
 /// The ids of actors of a specific type (`specific_actor_types`: a person, a company).
-fn specific_actors(ds: &Dataset, schema: &Schema, cfg: &Json) -> HashSet<String> {
+fn specific_actors(ds: &Dataset, schema: &Schema, cfg: &Json) -> AHashSet<String> {
     let types = strings(&cfg["specific_actor_types"]);
     let rows = ds
         .tables
         .iter()
         .find(|t| schema.tables[t.schema].name == "actors");
-    let mut out = HashSet::new();
+    let mut out = AHashSet::new();
     if let (Some(at), Some(t)) = (schema.table("actors"), rows) {
         let (id, ty) = (at.field_index("actor_id"), at.field_index("actor_type"));
         if let (Some(id), Some(ty)) = (id, ty) {
@@ -164,8 +164,8 @@ impl Cols {
     fn item<'a>(
         &'a self,
         row: &'a [Value],
-        stop: &HashSet<String>,
-        specific: &HashSet<String>,
+        stop: &AHashSet<String>,
+        specific: &AHashSet<String>,
     ) -> Item<'a> {
         let names = self.names(row);
         Item {
@@ -226,7 +226,7 @@ fn items<'a>(
     cols: &'a [(usize, Cols)],
     cfg: &Json,
 ) -> Vec<Item<'a>> {
-    let stop: HashSet<String> = strings(&cfg["stopwords"]).into_iter().collect();
+    let stop: AHashSet<String> = strings(&cfg["stopwords"]).into_iter().collect();
     let specific = specific_actors(ds, schema, cfg);
     let mut out = vec![];
     for (ti, cols) in cols {
@@ -380,9 +380,9 @@ fn prefix_len(k: usize, t: f64) -> usize {
 /// can make two items duplicates.
 fn keys<'a>(
     it: &'a Item,
-    freq: &HashMap<&str, usize>,
+    freq: &AHashMap<&str, usize>,
     t: f64,
-    counterparties: &HashSet<&str>,
+    counterparties: &AHashSet<&str>,
 ) -> Vec<Key<'a>> {
     // (Each token's count looked up once, not at every comparison of the sort.)
     let mut tokens: Vec<(usize, &str)> = (it.tokens.iter())
@@ -412,16 +412,16 @@ fn blocks(items: &[Item], members: &[usize], rules: &Rules, mut each: impl FnMut
     // Performance (issue 13): keys are numbered (in first-seen order), so that millions of
     // them sort as numbers, not as strings. A block is the same set of items whatever the
     // numbers.
-    let mut key_numbers: HashMap<Key, u32> = HashMap::new();
+    let mut key_numbers: AHashMap<Key, u32> = AHashMap::new();
     let mut keyed: Vec<(u32, usize)> = vec![];
     if rules.similar <= 0.0 {
         keyed.extend(members.iter().map(|&i| (0, i)));
     } else {
-        let mut freq: HashMap<&str, usize> = HashMap::new();
+        let mut freq: AHashMap<&str, usize> = AHashMap::new();
         for w in members.iter().flat_map(|&i| items[i].tokens.iter()) {
             *freq.entry(w).or_default() += 1;
         }
-        let cps: HashSet<&str> = (members.iter())
+        let cps: AHashSet<&str> = (members.iter())
             .filter_map(|&i| items[i].counterparty)
             .collect();
         for &i in members {
@@ -477,7 +477,7 @@ fn sweep(items: &[Item], group: &[usize], out: &mut Vec<(usize, usize)>) {
 /// a stable order (sorted, each once), so problems come out as they did before blocking.
 fn pairs(items: &[Item], rules: &Rules) -> Vec<(usize, usize)> {
     // Each partner's items are blocked on their own, partners on every core.
-    let mut by_partner: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_partner: AHashMap<&str, Vec<usize>> = AHashMap::new();
     for (i, it) in items.iter().enumerate() {
         by_partner.entry(&it.partner).or_default().push(i);
     }
@@ -499,7 +499,7 @@ fn pairs(items: &[Item], rules: &Rules) -> Vec<(usize, usize)> {
 fn problem(
     ex: &Extraction,
     schema: &Schema,
-    first: &HashMap<(&str, &str), Pos>,
+    first: &AHashMap<(&str, &str), Pos>,
     a: &Item,
     b: &Item,
     reason: &str,
@@ -542,7 +542,7 @@ pub fn check(
     };
     let cols = columns(ds, schema, cfg);
     let items = items(ds, schema, &cols, cfg);
-    let linked: HashSet<(&str, &str, &str, &str)> = links
+    let linked: AHashSet<(&str, &str, &str, &str)> = links
         .iter()
         .flat_map(|l| {
             let (a, b) = (
@@ -569,7 +569,7 @@ pub fn check(
     }
     // Where each record is first defined: only for the problems (performance: a map of
     // every record cost more than the rest of a clean large build's check).
-    let mut first: HashMap<(&str, &str), Pos> = HashMap::new();
+    let mut first: AHashMap<(&str, &str), Pos> = AHashMap::new();
     for r in records {
         first
             .entry((schema.tables[r.table].name.as_str(), r.id.as_str()))

@@ -9,7 +9,7 @@ use crate::diagnostic::{Code, Problem};
 use crate::extract::{Extraction, pos, suggest};
 use crate::model::{Pos, Record, Value};
 use crate::schema::Schema;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use toml::Spanned;
 use toml::de::DeValue;
 
@@ -172,7 +172,7 @@ pub fn resolve<'a>(
 ) -> (Vec<Link<'a>>, Vec<Problem>) {
     let rels = relations(schema);
     let mut problems = vec![];
-    let ids: HashSet<(&str, &str)> = records
+    let ids: ahash::AHashSet<(&str, &str)> = records
         .iter()
         .map(|r| (schema.tables[r.table].name.as_str(), r.id.as_str()))
         .collect();

@@ -104,13 +104,16 @@ pub fn enrich(ds: &mut Dataset, schema: &Schema) -> Vec<Problem> {
             if !label && part != "convert" && part != "conversion_note" {
                 continue;
             }
-            for row in &mut table.rows {
-                row[fi] = if label {
-                    cameo::label(ts, f, row, schema)
-                } else {
-                    rates.convert(ts, f, part, row)
-                };
-            }
+            // Each row's value depends on that row alone: rows on every core (issue 13).
+            crate::parallel::chunks_mut(&mut table.rows, |rows| {
+                for row in rows {
+                    row[fi] = if label {
+                        cameo::label(ts, f, row, schema)
+                    } else {
+                        rates.convert(ts, f, part, row)
+                    };
+                }
+            });
         }
     }
     vec![]
