@@ -66,7 +66,7 @@ fn reconcile_with(
     let releases = Releases::load(opts.releases).map_err(|p| vec![p])?;
     // Performance (issue 13): the exchange-rate snapshot, which the validate stage needs,
     // is parsed on another thread while the files are read (a few ms of the real build).
-    let (mut ex, norm) = std::thread::scope(|s| {
+    let (mut ex, mut norm) = std::thread::scope(|s| {
         s.spawn(|| crate::meaning::currency::Rates::of(schema).is_ok());
         checked(schema, opts)
     })?;
@@ -76,10 +76,15 @@ fn reconcile_with(
     let (mut dataset, stats, mut problems) =
         reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
     if problems.is_empty() {
+        let hand = crate::meaning::aggregation_set_by_hand(&ex, &norm.records, schema);
+        // Memory (issue 13): the rows and provenance hold the values now, and what is read
+        // of a record from here on is its table, id and position.
+        norm.release_values();
         // Links, aggregation flags and the duplicate check need the merged rows.
         problems.extend(crate::meaning::apply(
             &ex,
             &norm.records,
+            &hand,
             &mut dataset,
             schema,
         ));

@@ -151,11 +151,35 @@ pub(crate) fn schema_problem(
     Problem::new(code, msg).at(loc)
 }
 
+/// The (record id, source id) of every record that sets an aggregation flag by hand, sorted:
+/// read before the records' values are let go (see `apply`).
+pub fn aggregation_set_by_hand(
+    ex: &Extraction,
+    records: &[Record<Value>],
+    schema: &Schema,
+) -> Vec<(String, String)> {
+    let mut hand: Vec<(String, String)> = vec![];
+    for r in records {
+        let ts = &schema.tables[r.table];
+        if r.fields
+            .iter()
+            .any(|(i, _, _)| ts.fields[*i].json.get("x-aggregate").is_some())
+        {
+            hand.push((r.id.clone(), ex.sources[r.source as usize].id.clone()));
+        }
+    }
+    hand.sort();
+    hand
+}
+
 /// After reconcile: fills the links table (and its provenance rows) and `for_aggregates`,
-/// and returns the probable duplicates that nothing resolves.
+/// and returns the probable duplicates that nothing resolves. Reads of `records` only their
+/// table, id and position (their values may have been let go); `hand` is
+/// `aggregation_set_by_hand`.
 pub fn apply(
     ex: &Extraction,
     records: &[Record<Value>],
+    hand: &[(String, String)],
     ds: &mut Dataset,
     schema: &Schema,
 ) -> Vec<Problem> {
@@ -173,19 +197,7 @@ pub fn apply(
             _ => {}
         }
     }
-    // Which sources set the aggregation flag by hand, for the note.
-    let mut hand: Vec<(String, String)> = vec![];
-    for r in records {
-        let ts = &schema.tables[r.table];
-        if r.fields
-            .iter()
-            .any(|(i, _, _)| ts.fields[*i].json.get("x-aggregate").is_some())
-        {
-            hand.push((r.id.clone(), ex.sources[r.source as usize].id.clone()));
-        }
-    }
-    hand.sort();
-    aggregates::apply(ds, &links, schema, &hand);
+    aggregates::apply(ds, &links, schema, hand);
     duplicates::check(ex, records, ds, &links, schema)
 }
 
