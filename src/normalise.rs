@@ -281,21 +281,6 @@ pub struct Normalised {
     pub rejected: HashSet<RecordField>,
 }
 
-impl Normalised {
-    /// Lets go of every record's values, derived marks and locator (on every core), keeping
-    /// its table, id, source and position: after the merge, the rows hold the values.
-    /// Memory (issue 13): a million-record build's values are about 1 GB.
-    pub fn release_values(&mut self) {
-        crate::parallel::chunks_mut(&mut self.records, |records| {
-            for r in records {
-                r.fields = vec![];
-                r.derived = vec![];
-                r.locator = String::new();
-            }
-        });
-    }
-}
-
 /// A problem of one normalised value: the value's (table, id, field) and position.
 fn value_problem(
     ex: &Extraction,

@@ -32,17 +32,27 @@ pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Syn
     })
 }
 
-/// `f` over contiguous chunks of `items`, one chunk per core, each changed in place.
-pub fn chunks_mut<T: Send>(items: &mut [T], f: impl Fn(&mut [T]) + Sync) {
+/// `f` over contiguous chunks of `items`, one chunk per core, each changed in place;
+/// results in item order.
+pub fn chunks_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) -> R + Sync) -> Vec<R> {
     let len = items.len();
     let threads = if len < CHUNKS_MIN { 1 } else { threads() };
-    let size = len.div_ceil(threads).max(1);
+    if threads <= 1 {
+        return vec![f(items)];
+    }
+    let size = len.div_ceil(threads);
     std::thread::scope(|s| {
-        for chunk in items.chunks_mut(size) {
-            let f = &f;
-            s.spawn(move || f(chunk));
-        }
-    });
+        let handles: Vec<_> = (items.chunks_mut(size))
+            .map(|chunk| {
+                let f = &f;
+                s.spawn(move || f(chunk))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
 }
 
 /// `f` over contiguous runs of `items`, one per core, each handed to its thread with the

@@ -73,13 +73,11 @@ fn reconcile_with(
     // The records hold their values now; the text is read again only to locate a problem.
     ex.release_texts();
     let t = Instant::now();
+    // Read before the merge, which lets go of the records' values as it goes.
+    let hand = crate::meaning::aggregation_set_by_hand(&ex, &norm.records, schema);
     let (mut dataset, stats, mut problems) =
-        reconcile::run(&ex, &norm.records, &norm.resolutions, schema);
+        reconcile::run(&ex, &mut norm.records, &norm.resolutions, schema);
     if problems.is_empty() {
-        let hand = crate::meaning::aggregation_set_by_hand(&ex, &norm.records, schema);
-        // Memory (issue 13): the rows and provenance hold the values now, and what is read
-        // of a record from here on is its table, id and position.
-        norm.release_values();
         // Links, aggregation flags and the duplicate check need the merged rows.
         problems.extend(crate::meaning::apply(
             &ex,

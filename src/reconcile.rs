@@ -76,7 +76,6 @@ pub struct Stats {
 
 /// (table, id) of a record, and (table, id, field) of one of its fields.
 type RecordKey<'a> = (usize, &'a str);
-type FieldKey<'a> = (usize, &'a str, usize);
 
 struct Claim<'a> {
     rec: &'a Record<Value>,
@@ -86,16 +85,21 @@ struct Claim<'a> {
     pos: crate::model::Pos,
 }
 
+/// Merges the records into rows and provenance. Memory (issue 13): each record keeps only
+/// its table, id, source and position once merged (its values, derived marks and locator
+/// are freed as the merge goes), so the records and the rows made of them are not all held
+/// at once.
 pub fn run(
     ex: &Extraction,
-    records: &[Record<Value>],
+    records: &mut [Record<Value>],
     resolutions: &[Resolution<Value>],
     schema: &Schema,
 ) -> (Dataset, Stats, Vec<Problem>) {
     let mut problems = vec![];
-    let sorted = sorted(ex, records);
-    let groups: Vec<&[&Record<Value>]> = sorted
-        .chunk_by(|a, b| a.table == b.table && a.id == b.id)
+    let records_in = records.len();
+    let mut sorted = sorted(ex, records);
+    let mut groups: Vec<&mut [&mut Record<Value>]> = sorted
+        .chunk_by_mut(|a, b| a.table == b.table && a.id == b.id)
         .collect();
     let res_index = crate::resolution::index(ex, resolutions, schema, &mut problems);
     let prov_schema = schema.tables.iter().position(|t| t.name == "provenance");
@@ -110,7 +114,7 @@ pub fn run(
         res: &res_index,
         resolved: &resolved,
     };
-    let parts = crate::parallel::chunks(&groups, |chunk| {
+    let parts = crate::parallel::chunks_mut(&mut groups, |chunk| {
         let prov = (empty_provenance.clone()).map(|mut p| {
             // Memory (issue 13): room for every row up front, not a copy at every doubling.
             // (A row per claim; a text per claim, record id and locator, at most.)
@@ -134,10 +138,11 @@ pub fn run(
         .collect();
     let mut provenance = vec![];
     let mut stats = Stats {
-        records_in: records.len(),
+        records_in,
         ..Default::default()
     };
-    let mut used = AHashSet::new();
+    // The resolutions used, by identity (the records' ids are not borrowed past the merge).
+    let mut used: AHashSet<*const Resolution<Value>> = AHashSet::new();
     for part in parts {
         for (ti, row) in part.rows {
             tables[ti].rows.push(row);
@@ -146,9 +151,10 @@ pub fn run(
         problems.extend(part.problems);
         stats.resolved += part.stats.resolved;
         stats.unresolved += part.stats.unresolved;
-        used.extend(part.used);
+        used.extend(part.used.into_iter().map(|r| r as *const _));
     }
-    problems.extend(unused_resolutions(ex, schema, &res_index, (&groups, &used)));
+    drop(groups);
+    problems.extend(unused_resolutions(ex, schema, &res_index, (&sorted, &used)));
     if let Some(pi) = prov_schema {
         tables[pi].claims = Provenance::concat(provenance).or(empty_provenance);
     }
@@ -165,23 +171,34 @@ pub fn run(
 /// unstable sort gives the one order. Performance (issue 13): the keys are laid out beside
 /// the records (the source as its rank among the source ids), and each core sorts a run;
 /// the standard (merge) sort then merges the sorted runs in one pass.
-fn sorted<'a>(ex: &Extraction, records: &'a [Record<Value>]) -> Vec<&'a Record<Value>> {
+fn sorted<'a>(ex: &Extraction, records: &'a mut [Record<Value>]) -> Vec<&'a mut Record<Value>> {
     let mut by_id: Vec<usize> = (0..ex.sources.len()).collect();
     by_id.sort_by_key(|&s| ex.sources[s].id.as_str());
     let mut rank = vec![0u32; by_id.len()];
     for (n, s) in by_id.into_iter().enumerate() {
         rank[s] = n as u32;
     }
-    type Keyed<'a> = ((usize, &'a str, u32), &'a Record<Value>);
-    let key = |r: &'a Record<Value>| ((r.table, r.id.as_str(), rank[r.source as usize]), r);
-    let runs = crate::parallel::ranges(records.len(), |range| {
-        let mut run: Vec<Keyed> = records[range].iter().map(key).collect();
-        run.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        run
-    });
-    let mut all = runs.concat();
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    all.into_iter().map(|(_, r)| r).collect()
+    let order: Vec<usize> = {
+        let records = &*records;
+        type Keyed<'a> = ((usize, &'a str, u32), usize);
+        let key = |i: usize| {
+            let r = &records[i];
+            ((r.table, r.id.as_str(), rank[r.source as usize]), i)
+        };
+        let runs = crate::parallel::ranges(records.len(), |range| {
+            let mut run: Vec<Keyed> = range.map(key).collect();
+            run.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            run
+        });
+        let mut all = runs.concat();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.into_iter().map(|(_, i)| i).collect()
+    };
+    // Each record handed out once, in key order (the merge frees what it has merged).
+    let mut slots: Vec<Option<&mut Record<Value>>> = records.iter_mut().map(Some).collect();
+    (order.into_iter())
+        .map(|i| slots[i].take().expect("each index once"))
+        .collect()
 }
 
 /// What every merging thread reads.
@@ -227,7 +244,7 @@ struct Part<'a> {
     prov: Option<ClaimWriter>,
     problems: Vec<Problem>,
     stats: Stats,
-    used: Vec<(usize, &'a str, usize)>,
+    used: Vec<&'a Resolution<Value>>,
 }
 
 /// A claim's provenance row, keyed by (field name, source id) for sorting within its record.
@@ -235,7 +252,7 @@ type ClaimRow<'a> = (&'a str, &'a str, [u32; 9]);
 
 fn merge_groups<'a>(
     ctx: &Ctx<'a>,
-    groups: &[&[&'a Record<Value>]],
+    groups: &mut [&mut [&mut Record<Value>]],
     prov: Option<ClaimWriter>,
 ) -> Part<'a> {
     let mut out = Part {
@@ -253,7 +270,8 @@ fn merge_groups<'a>(
     // rows by four strings (which dominated reconcile at 100k records).
     let mut group_prov: Vec<ClaimRow> = vec![];
     for group in groups {
-        let row = merge_group(ctx, group, &mut out, &mut group_prov);
+        let merged: Vec<&Record<Value>> = group.iter().map(|r| &**r).collect();
+        let row = merge_group(ctx, &merged, &mut out, &mut group_prov);
         out.rows.push((group[0].table, row));
         // Stable, like the global sort it replaces: equal keys keep their claim order.
         group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -261,6 +279,11 @@ fn merge_groups<'a>(
             group_prov
                 .drain(..)
                 .for_each(|(_, _, ids)| w.prov.push(ids));
+        }
+        for r in group.iter_mut() {
+            r.fields = vec![];
+            r.derived = vec![];
+            r.locator = String::new();
         }
     }
     out
@@ -276,7 +299,7 @@ impl<'a> Ctx<'a> {
 /// `group_prov`.
 fn merge_group<'a>(
     ctx: &Ctx<'a>,
-    group: &[&'a Record<Value>],
+    group: &[&Record<Value>],
     out: &mut Part<'a>,
     group_prov: &mut Vec<ClaimRow<'a>>,
 ) -> Vec<Value> {
@@ -374,13 +397,13 @@ struct FieldAt<'a> {
 /// source claims.
 fn resolution_for<'a>(
     ctx: &Ctx<'a>,
-    at: &FieldAt<'a>,
+    at: &FieldAt<'_>,
     claims: &[Claim],
     out: &mut Part<'a>,
 ) -> Option<&'a Resolution<Value>> {
     let (key, fi) = (at.key, at.fi);
     let r = *ctx.res.get(&(key.0, key.1, fi))?;
-    out.used.push((key.0, key.1, fi));
+    out.used.push(r);
     if r.merged || claims.iter().any(|c| c.value == &r.value) {
         return Some(r);
     }
@@ -479,15 +502,14 @@ fn unused_resolutions(
     ex: &Extraction,
     schema: &Schema,
     res_index: &crate::resolution::Index,
-    (groups, used): (&[&[&Record<Value>]], &AHashSet<FieldKey>),
+    (sorted, used): (&[&mut Record<Value>], &AHashSet<*const Resolution<Value>>),
 ) -> Vec<Problem> {
-    // Whether some file defines (table, id): the groups are in (table, id) order.
-    let defined = |key: RecordKey| {
-        (groups.binary_search_by(|g| (g[0].table, g[0].id.as_str()).cmp(&key))).is_ok()
-    };
+    // Whether some file defines (table, id): the records are in (table, id) order.
+    let defined =
+        |key: RecordKey| (sorted.binary_search_by(|r| (r.table, r.id.as_str()).cmp(&key))).is_ok();
     let mut problems = vec![];
     for (&(ti, id, fi), &r) in res_index {
-        if !used.contains(&(ti, id, fi)) {
+        if !used.contains(&(r as *const _)) {
             let t = &schema.tables[ti];
             let what = if defined((ti, id)) {
                 format!(

@@ -152,19 +152,23 @@ pub(crate) fn schema_problem(
 }
 
 /// The (record id, source id) of every record that sets an aggregation flag by hand, sorted:
-/// read before the records' values are let go (see `apply`).
+/// read before the merge lets go of the records' values (`reconcile::run`).
 pub fn aggregation_set_by_hand(
     ex: &Extraction,
     records: &[Record<Value>],
     schema: &Schema,
 ) -> Vec<(String, String)> {
+    // Which fields are aggregation flags, per table (looked up once, not once per value).
+    let flag: Vec<Vec<bool>> = (schema.tables.iter())
+        .map(|ts| {
+            (ts.fields.iter())
+                .map(|f| f.json.get("x-aggregate").is_some())
+                .collect()
+        })
+        .collect();
     let mut hand: Vec<(String, String)> = vec![];
     for r in records {
-        let ts = &schema.tables[r.table];
-        if r.fields
-            .iter()
-            .any(|(i, _, _)| ts.fields[*i].json.get("x-aggregate").is_some())
-        {
+        if r.fields.iter().any(|(i, _, _)| flag[r.table][*i]) {
             hand.push((r.id.clone(), ex.sources[r.source as usize].id.clone()));
         }
     }
