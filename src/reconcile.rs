@@ -115,20 +115,10 @@ pub fn run(
         resolved: &resolved,
     };
     let parts = crate::parallel::chunks_mut(&mut groups, |chunk| {
-        let prov = (empty_provenance.clone()).map(|mut p| {
-            // Memory (issue 13): room for every row up front, not a copy at every doubling.
-            // (A row per claim; a text per claim, record id and locator, at most.)
-            let records: usize = chunk.iter().map(|g| g.len()).sum();
-            let claims: usize = chunk
-                .iter()
-                .flat_map(|g| g.iter())
-                .map(|r| r.fields.len())
-                .sum();
-            p.reserve(claims, claims + chunk.len() + records);
-            ClaimWriter::new(p, ex, schema)
-        });
+        let prov = claim_writer(empty_provenance.as_ref(), chunk, ex, schema);
         merge_groups(&ctx, chunk, prov)
     });
+    drop(groups);
     let mut tables: Vec<Table> = (0..schema.tables.len())
         .map(|i| Table {
             schema: i,
@@ -136,24 +126,11 @@ pub fn run(
             claims: None,
         })
         .collect();
-    let mut provenance = vec![];
     let mut stats = Stats {
         records_in,
         ..Default::default()
     };
-    // The resolutions used, by identity (the records' ids are not borrowed past the merge).
-    let mut used: AHashSet<*const Resolution<Value>> = AHashSet::new();
-    for part in parts {
-        for (ti, row) in part.rows {
-            tables[ti].rows.push(row);
-        }
-        provenance.extend(part.prov.map(|w| w.prov));
-        problems.extend(part.problems);
-        stats.resolved += part.stats.resolved;
-        stats.unresolved += part.stats.unresolved;
-        used.extend(part.used.into_iter().map(|r| r as *const _));
-    }
-    drop(groups);
+    let (provenance, used) = join(parts, &mut tables, &mut stats, &mut problems);
     problems.extend(unused_resolutions(ex, schema, &res_index, (&sorted, &used)));
     if let Some(pi) = prov_schema {
         tables[pi].claims = Provenance::concat(provenance).or(empty_provenance);
@@ -164,6 +141,49 @@ pub fn run(
         .map(|t| t.rows.len())
         .sum();
     (Dataset { tables }, stats, problems)
+}
+
+/// One merging thread's provenance writer (None when the schema has no provenance table).
+fn claim_writer(
+    empty: Option<&Provenance>,
+    chunk: &[&mut [&mut Record<Value>]],
+    ex: &Extraction,
+    schema: &Schema,
+) -> Option<ClaimWriter> {
+    empty.cloned().map(|mut p| {
+        // Memory (issue 13): room for every row up front, not a copy at every doubling.
+        // (A row per claim; a text per claim, record id and locator, at most.)
+        let records: usize = chunk.iter().map(|g| g.len()).sum();
+        let claims: usize = (chunk.iter().flat_map(|g| g.iter()))
+            .map(|r| r.fields.len())
+            .sum();
+        p.reserve(claims, claims + chunk.len() + records);
+        ClaimWriter::new(p, ex, schema)
+    })
+}
+
+/// The threads' parts joined in key order: rows into `tables`, counts into `stats`,
+/// problems into `problems`; returns provenance's parts and the resolutions used, by
+/// identity (the records' ids are not borrowed past the merge).
+fn join(
+    parts: Vec<Part>,
+    tables: &mut [Table],
+    stats: &mut Stats,
+    problems: &mut Vec<Problem>,
+) -> (Vec<Provenance>, AHashSet<*const Resolution<Value>>) {
+    let mut provenance = vec![];
+    let mut used = AHashSet::new();
+    for part in parts {
+        for (ti, row) in part.rows {
+            tables[ti].rows.push(row);
+        }
+        provenance.extend(part.prov.map(|w| w.prov));
+        problems.extend(part.problems);
+        stats.resolved += part.stats.resolved;
+        stats.unresolved += part.stats.unresolved;
+        used.extend(part.used.into_iter().map(|r| r as *const _));
+    }
+    (provenance, used)
 }
 
 /// The records sorted by (table, id, source id); each (table, id) is then one run of it.
