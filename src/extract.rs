@@ -40,13 +40,8 @@ impl RawFile {
             None => Some(&self.text),
             Some((len, again)) => again
                 .get_or_init(|| {
-                    let bytes =
-                        fsio::read_in_tree(raw_dir, Path::new(&self.name), MAX_FILE_BYTES as u64);
-                    let mut bytes = bytes.ok()?;
-                    if bytes.starts_with(b"\xEF\xBB\xBF") {
-                        bytes.drain(..3);
-                    }
-                    String::from_utf8(bytes).ok().filter(|t| t.len() == *len)
+                    let bytes = read_raw(raw_dir, &self.name).ok()?;
+                    utf8_text(bytes).ok().filter(|t| t.len() == *len)
                 })
                 .as_deref(),
         }
@@ -207,8 +202,7 @@ fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFil
     };
     // Regular files only (a FIFO would block the build, a device never ends), and a link
     // only when it stays inside raw/; see `fsio`.
-    let read = fsio::read_in_tree(raw_dir, Path::new(&f.name), MAX_FILE_BYTES as u64);
-    let problem = match read {
+    let problem = match read_raw(raw_dir, &f.name) {
         Ok(b) => {
             f.bytes = b;
             None
@@ -237,16 +231,25 @@ fn read_file(raw_dir: &Path, path: &Path, problems: &mut Vec<Problem>) -> RawFil
     f
 }
 
-/// Sets `f.text` from `f.bytes`: UTF-8 with any byte-order mark removed, or a located
-/// encoding problem. Memory (issue 13): the bytes become the text, not a copy of it; they
-/// stay in `f.bytes` only when they are not UTF-8.
+/// The bytes of the extraction file `name` in `raw_dir`, read as every read of raw/ is.
+fn read_raw(raw_dir: &Path, name: &str) -> Result<Vec<u8>, fsio::ReadError> {
+    fsio::read_in_tree(raw_dir, Path::new(name), MAX_FILE_BYTES as u64)
+}
+
+/// A file's text: its bytes as UTF-8, any byte-order mark removed (the bytes become the
+/// text, not a copy of it).
+fn utf8_text(mut bytes: Vec<u8>) -> Result<String, std::string::FromUtf8Error> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes)
+}
+
+/// Sets `f.text` from `f.bytes` (`utf8_text`), or reports a located encoding problem.
+/// Memory (issue 13): the bytes stay in `f.bytes` only when they are not UTF-8.
 fn decode(f: &mut RawFile, problems: &mut Vec<Problem>) {
     let display = f.path.clone();
-    let mut body = std::mem::take(&mut f.bytes);
-    if body.starts_with(b"\xEF\xBB\xBF") {
-        body.drain(..3);
-    }
-    match String::from_utf8(body) {
+    match utf8_text(std::mem::take(&mut f.bytes)) {
         Ok(t) => f.text = t,
         Err(e) => {
             let (e, body) = (e.utf8_error(), e.into_bytes());

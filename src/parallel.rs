@@ -12,47 +12,21 @@ pub fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Ve
 
 /// `f` over contiguous ranges of `0..len`, one range per core; results in range order.
 pub fn ranges<R: Send>(len: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
-    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
-    if threads <= 1 {
-        return vec![f(0..len)];
-    }
-    let size = len.div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..len)
-            .step_by(size)
-            .map(|start| {
-                let f = &f;
-                s.spawn(move || f(start..(start + size).min(len)))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("worker thread panicked"))
-            .collect()
-    })
+    let size = chunk_len(len);
+    let f = &f;
+    let jobs = (0..len.max(1)).step_by(size);
+    on_threads(jobs.map(|start| move || f(start..(start + size).min(len))))
 }
 
 /// `f` over contiguous chunks of `items`, one chunk per core, each changed in place;
 /// results in item order.
 pub fn chunks_mut<T: Send, R: Send>(items: &mut [T], f: impl Fn(&mut [T]) -> R + Sync) -> Vec<R> {
-    let len = items.len();
-    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
-    if threads <= 1 {
+    if items.is_empty() {
         return vec![f(items)];
     }
-    let size = len.div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (items.chunks_mut(size))
-            .map(|chunk| {
-                let f = &f;
-                s.spawn(move || f(chunk))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("worker thread panicked"))
-            .collect()
-    })
+    let size = chunk_len(items.len());
+    let f = &f;
+    on_threads(items.chunks_mut(size).map(|chunk| move || f(chunk)))
 }
 
 /// `f` over contiguous runs of `items`, one per core, each handed to its thread with the
@@ -62,9 +36,7 @@ pub fn owned_chunks<T: Send, R: Send>(
     mut items: Vec<T>,
     f: impl Fn(usize, Vec<T>) -> R + Sync,
 ) -> Vec<R> {
-    let len = items.len();
-    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
-    let size = len.div_ceil(threads).max(1);
+    let size = chunk_len(items.len());
     let mut runs = vec![];
     while items.len() > size {
         let start = (items.len() - 1) / size * size;
@@ -72,14 +44,25 @@ pub fn owned_chunks<T: Send, R: Send>(
     }
     runs.push((0, items));
     runs.reverse();
-    if runs.len() == 1 {
-        return runs.into_iter().map(|(start, run)| f(start, run)).collect();
+    let f = &f;
+    on_threads(runs.into_iter().map(|(start, run)| move || f(start, run)))
+}
+
+/// The length of chunks that split `len` items one chunk per core (one chunk below
+/// `CHUNKS_MIN`, where threads cost more than they save).
+fn chunk_len(len: usize) -> usize {
+    let threads = if len < CHUNKS_MIN { 1 } else { threads() };
+    len.div_ceil(threads).max(1)
+}
+
+/// Runs each job on a thread of its own (a single job on this thread); results in job order.
+fn on_threads<R: Send>(jobs: impl Iterator<Item = impl FnOnce() -> R + Send>) -> Vec<R> {
+    let mut jobs: Vec<_> = jobs.collect();
+    if jobs.len() == 1 {
+        return jobs.pop().map(|job| job()).into_iter().collect();
     }
     std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> = (runs.into_iter())
-            .map(|(start, run)| s.spawn(move || f(start, run)))
-            .collect();
+        let handles: Vec<_> = jobs.into_iter().map(|job| s.spawn(job)).collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("worker thread panicked"))

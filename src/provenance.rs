@@ -123,6 +123,15 @@ impl Store {
             id => Cell::Text(self.texts.get(id)),
         }
     }
+
+    /// Row `j`'s cell in a table schema column filled as `slot` (`fixed` when no claim fills
+    /// it).
+    fn slot_cell<'a>(&'a self, j: usize, slot: Slot, fixed: &'a Value) -> Cell<'a> {
+        match slot {
+            Slot::Claim(col) => self.cell(self.cols[col][j]),
+            Slot::Fixed => Cell::Value(fixed),
+        }
+    }
 }
 
 /// Rows `start..end` of one store, the table's rows from `first` on.
@@ -132,6 +141,18 @@ struct Run {
     start: usize,
     end: usize,
     first: usize,
+}
+
+impl Run {
+    /// The table's row just after the run.
+    fn table_end(&self) -> usize {
+        self.first + (self.end - self.start)
+    }
+
+    /// The store's row that holds the table's row `i` (one of the run's).
+    fn store_row(&self, i: usize) -> usize {
+        self.start + (i - self.first)
+    }
 }
 
 /// The provenance rows of a build, in provenance order.
@@ -270,12 +291,15 @@ impl Provenance {
         self.push(ids);
     }
 
+    /// The index of the run that holds row `i` (the number of runs past the last row).
+    fn run_of(&self, i: usize) -> usize {
+        self.runs.partition_point(|r| r.table_end() <= i)
+    }
+
     /// The store and the store's row that hold row `i`.
     fn locate(&self, i: usize) -> (&Store, usize) {
-        let r = self.runs[self
-            .runs
-            .partition_point(|r| r.first + (r.end - r.start) <= i)];
-        (&self.stores[r.store], r.start + (i - r.first))
+        let r = &self.runs[self.run_of(i)];
+        (&self.stores[r.store], r.store_row(i))
     }
 
     /// The cell of column `col` (one of [`COLUMNS`]) in row `i`.
@@ -322,13 +346,7 @@ impl Provenance {
         let (store, j) = self.locate(i);
         out.clear();
         out.extend(
-            self.layout
-                .iter()
-                .zip(&self.template)
-                .map(|(s, v)| match *s {
-                    Slot::Claim(col) => store.cell(store.cols[col][j]),
-                    Slot::Fixed => Cell::Value(v),
-                }),
+            (self.layout.iter().zip(&self.template)).map(|(s, v)| store.slot_cell(j, *s, v)),
         );
     }
 
@@ -338,12 +356,8 @@ impl Provenance {
         let (slot, fixed) = (self.layout[pos], &self.template[pos]);
         self.runs.iter().flat_map(move |r| {
             let store = &self.stores[r.store];
-            let end = r.first + (r.end - r.start);
-            let these = rows.start.max(r.first)..rows.end.min(end);
-            these.map(move |i| match slot {
-                Slot::Claim(col) => store.cell(store.cols[col][r.start + (i - r.first)]),
-                Slot::Fixed => Cell::Value(fixed),
-            })
+            let these = rows.start.max(r.first)..rows.end.min(r.table_end());
+            these.map(move |i| store.slot_cell(r.store_row(i), slot, fixed))
         })
     }
 
@@ -367,11 +381,9 @@ impl Provenance {
     /// Inserts the rows of `other` (made for the same schema) before row `at`.
     pub fn splice(&mut self, at: usize, other: Provenance) {
         // The run that holds row `at` is cut in two there, and `other`'s runs go between.
-        let i = self
-            .runs
-            .partition_point(|r| r.first + (r.end - r.start) <= at);
+        let i = self.run_of(at);
         if let Some(r) = self.runs.get(i).copied().filter(|r| r.first < at) {
-            let cut = r.start + (at - r.first);
+            let cut = r.store_row(at);
             self.runs[i].end = cut;
             let rest = Run {
                 start: cut,

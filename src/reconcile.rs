@@ -290,8 +290,7 @@ fn merge_groups<'a>(
     // rows by four strings (which dominated reconcile at 100k records).
     let mut group_prov: Vec<ClaimRow> = vec![];
     for group in groups {
-        let merged: Vec<&Record<Value>> = group.iter().map(|r| &**r).collect();
-        let row = merge_group(ctx, &merged, &mut out, &mut group_prov);
+        let row = merge_group(ctx, group, &mut out, &mut group_prov);
         out.rows.push((group[0].table, row));
         // Stable, like the global sort it replaces: equal keys keep their claim order.
         group_prov.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -319,7 +318,7 @@ impl<'a> Ctx<'a> {
 /// `group_prov`.
 fn merge_group<'a>(
     ctx: &Ctx<'a>,
-    group: &[&Record<Value>],
+    group: &[&mut Record<Value>],
     out: &mut Part<'a>,
     group_prov: &mut Vec<ClaimRow<'a>>,
 ) -> Vec<Value> {
