@@ -29,7 +29,7 @@ lint:
 	$(CARGO) clippy --release --locked --all-targets -- -D warnings
 
 test-rust:
-	$(CARGO) test --release --locked
+	$(CARGO) test --profile testing --locked
 
 check: $(BIN)
 	$(BIN) check

@@ -361,6 +361,31 @@ impl Provenance {
         })
     }
 
+    /// The texts of rows `rows` in column `pos` of the table schema, in row order, when it
+    /// is a column of text claims (not `kept`, not a fixed column): None where a row has no
+    /// text. Performance (issue 13): the Parquet writer's text columns, read as ids without
+    /// a `Cell` per value.
+    pub fn texts(
+        &self,
+        pos: usize,
+        rows: Range<usize>,
+    ) -> Option<impl Iterator<Item = Option<&str>>> {
+        let col = match self.layout[pos] {
+            Slot::Claim(col) if col != KEPT => col,
+            _ => return None,
+        };
+        Some(self.runs.iter().flat_map(move |r| {
+            let store = &self.stores[r.store];
+            let (from, to) = (rows.start.max(r.first), rows.end.min(r.table_end()));
+            let ids = match from < to {
+                true => &store.cols[col][r.store_row(from)..r.store_row(to)],
+                false => &[],
+            };
+            ids.iter()
+                .map(move |&id| (id != NONE).then(|| store.texts.get(id)))
+        }))
+    }
+
     /// Row `i` as values, in the table schema's column order.
     pub fn row(&self, i: usize) -> Vec<Value> {
         let mut cells = vec![];
@@ -509,11 +534,17 @@ mod tests {
         assert_eq!(all.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [3]);
         // A column, over any rows, is the rows' cells in that column.
         for pos in 0..ts.fields.len() {
-            for rows in [0..all.len(), 2..5, 3..3, 6..7] {
+            for rows in [0..all.len(), 2..5, 3..3, 6..7, 0..1, 5..7] {
                 let column: Vec<Value> =
                     all.column(pos, rows.clone()).map(Cell::to_value).collect();
-                let cells: Vec<Value> = rows.map(|i| all.row(i)[pos].clone()).collect();
+                let cells: Vec<Value> = rows.clone().map(|i| all.row(i)[pos].clone()).collect();
                 assert_eq!(column, cells, "column {pos}");
+                // Read as texts where the column holds texts: the same, None for missing.
+                if let Some(texts) = all.texts(pos, rows.clone()) {
+                    let texts: Vec<Value> =
+                        (texts.map(|t| t.map_or(Value::Null, |t| Value::Str(t.into())))).collect();
+                    assert_eq!(texts, cells, "texts of column {pos}");
+                }
             }
         }
         let at = all.partition_point(RECORD_ID, |c| matches!(c, Cell::Text(t) if t < "c"));

@@ -30,7 +30,13 @@ pub fn columns(
         // Provenance is stored by column: read a column at a time.
         Some(p) => {
             for (pos, b) in builders.iter_mut().enumerate() {
-                p.column(pos, rows.clone()).for_each(|c| b.append(c));
+                match (b, p.texts(pos, rows.clone())) {
+                    // Empty text is missing, as everywhere (`text`).
+                    (Builder::Text(b), Some(texts)) => {
+                        texts.for_each(|s| b.append_option(s.filter(|s| !s.is_empty())))
+                    }
+                    (b, _) => p.column(pos, rows.clone()).for_each(|c| b.append(c)),
+                }
             }
         }
         None => {
