@@ -64,6 +64,21 @@ impl<'a> Cell<'a> {
         }
     }
 
+    /// The text of a cell a store makes (null, a boolean or a text): never formatted.
+    fn text_str(self) -> &'a str {
+        match self {
+            Cell::Bool(b) => {
+                if b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            Cell::Text(s) => s,
+            _ => "",
+        }
+    }
+
     /// The canonical text (`Value`'s Display), borrowed where it is already text.
     pub fn text(self) -> Cow<'a, str> {
         match self {
@@ -362,17 +377,16 @@ impl Provenance {
     }
 
     /// The texts of rows `rows` in column `pos` of the table schema, in row order, when it
-    /// is a column of text claims (not `kept`, not a fixed column): None where a row has no
-    /// text. Performance (issue 13): the Parquet writer's text columns, read as ids without
-    /// a `Cell` per value.
+    /// is a claim column (not a fixed one): None where a row has none, a boolean as `true`
+    /// or `false` (as [`Cell::text`] writes them). Performance (issue 13): the Parquet
+    /// writer's text columns, read as ids without a `Cell` per value.
     pub fn texts(
         &self,
         pos: usize,
         rows: Range<usize>,
     ) -> Option<impl Iterator<Item = Option<&str>>> {
-        let col = match self.layout[pos] {
-            Slot::Claim(col) if col != KEPT => col,
-            _ => return None,
+        let Slot::Claim(col) = self.layout[pos] else {
+            return None;
         };
         Some(self.runs.iter().flat_map(move |r| {
             let store = &self.stores[r.store];
@@ -381,8 +395,10 @@ impl Provenance {
                 true => &store.cols[col][r.store_row(from)..r.store_row(to)],
                 false => &[],
             };
-            ids.iter()
-                .map(move |&id| (id != NONE).then(|| store.texts.get(id)))
+            ids.iter().map(move |&id| match store.cell(id) {
+                Cell::Null => None,
+                cell => Some(cell.text_str()),
+            })
         }))
     }
 
@@ -495,6 +511,10 @@ mod tests {
         );
         p.push_values(&c);
         assert_eq!(p.claim_text(2, 3), "42");
+        // A column read as texts is its cells' text: a boolean value as `true`.
+        let value = ts.field_index("value").unwrap();
+        let texts: Vec<Option<&str>> = p.texts(value, 0..3).unwrap().collect();
+        assert_eq!(texts, [Some(""), Some("true"), Some("42")]);
         assert!(matches!(p.claim(2, RECORD_ID), Cell::Null));
         assert_eq!(p.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [1]);
         assert_eq!(p.claim_text(1, DERIVED_REASON), "inferred");
@@ -539,11 +559,13 @@ mod tests {
                     all.column(pos, rows.clone()).map(Cell::to_value).collect();
                 let cells: Vec<Value> = rows.clone().map(|i| all.row(i)[pos].clone()).collect();
                 assert_eq!(column, cells, "column {pos}");
-                // Read as texts where the column holds texts: the same, None for missing.
+                // A claim column read as texts: each cell's text, None for a missing one.
                 if let Some(texts) = all.texts(pos, rows.clone()) {
-                    let texts: Vec<Value> =
-                        (texts.map(|t| t.map_or(Value::Null, |t| Value::Str(t.into())))).collect();
-                    assert_eq!(texts, cells, "texts of column {pos}");
+                    let want: Vec<Option<String>> = (cells.iter())
+                        .map(|v| (!v.is_null()).then(|| v.to_string()))
+                        .collect();
+                    let texts: Vec<Option<String>> = texts.map(|t| t.map(String::from)).collect();
+                    assert_eq!(texts, want, "texts of column {pos}");
                 }
             }
         }
