@@ -64,7 +64,8 @@ impl<'a> Cell<'a> {
         }
     }
 
-    /// The text of a cell a store makes (null, a boolean or a text): never formatted.
+    /// The text of a cell a store makes (null, a boolean or a text), which is never
+    /// formatted: "" for null.
     fn text_str(self) -> &'a str {
         match self {
             Cell::Bool(b) => {
@@ -75,16 +76,15 @@ impl<'a> Cell<'a> {
                 }
             }
             Cell::Text(s) => s,
-            _ => "",
+            Cell::Null => "",
+            Cell::Value(_) => unreachable!("a store's cells hold no Value"),
         }
     }
 
     /// The canonical text (`Value`'s Display), borrowed where it is already text.
     pub fn text(self) -> Cow<'a, str> {
         match self {
-            Cell::Null => Cow::Borrowed(""),
-            Cell::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
-            Cell::Text(s) => Cow::Borrowed(s),
+            Cell::Null | Cell::Bool(_) | Cell::Text(_) => Cow::Borrowed(self.text_str()),
             Cell::Value(Value::Str(s)) => Cow::Borrowed(s),
             Cell::Value(Value::PDate(p)) => Cow::Borrowed(&p.text),
             Cell::Value(v) => Cow::Owned(v.to_string()),

@@ -633,7 +633,6 @@ mod tests {
         }
     }
 
-    /// The sweep yields exactly the pairs an all-against-all comparison would consider.
     #[test]
     fn words_are_a_sorted_set_and_jaccard_counts_them() {
         let words = |ws: &[&str]| -> Words { ws.iter().map(|w| w.to_string()).collect() };
@@ -649,6 +648,7 @@ mod tests {
         assert_eq!(jaccard(&Words::default(), &Words::default()), 0.0);
     }
 
+    /// The sweep yields exactly the pairs an all-against-all comparison would consider.
     #[test]
     fn sweep_equals_all_pairs() {
         let mut items = vec![];
