@@ -64,27 +64,12 @@ impl<'a> Cell<'a> {
         }
     }
 
-    /// The text of a cell a store makes (null, a boolean or a text), which is never
-    /// formatted: "" for null.
-    fn text_str(self) -> &'a str {
-        match self {
-            Cell::Bool(b) => {
-                if b {
-                    "true"
-                } else {
-                    "false"
-                }
-            }
-            Cell::Text(s) => s,
-            Cell::Null => "",
-            Cell::Value(_) => unreachable!("a store's cells hold no Value"),
-        }
-    }
-
     /// The canonical text (`Value`'s Display), borrowed where it is already text.
     pub fn text(self) -> Cow<'a, str> {
         match self {
-            Cell::Null | Cell::Bool(_) | Cell::Text(_) => Cow::Borrowed(self.text_str()),
+            Cell::Null => Cow::Borrowed(""),
+            Cell::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
+            Cell::Text(s) => Cow::Borrowed(s),
             Cell::Value(Value::Str(s)) => Cow::Borrowed(s),
             Cell::Value(Value::PDate(p)) => Cow::Borrowed(&p.text),
             Cell::Value(v) => Cow::Owned(v.to_string()),
@@ -365,40 +350,46 @@ impl Provenance {
         );
     }
 
+    /// The parts of rows `rows` that each run holds, in row order: the run's store and the
+    /// store's rows (empty where a run holds none of them).
+    fn pieces(&self, rows: Range<usize>) -> impl Iterator<Item = (&Store, Range<usize>)> {
+        self.runs.iter().map(move |r| {
+            let (from, to) = (rows.start.max(r.first), rows.end.min(r.table_end()));
+            let store_rows = match from < to {
+                true => r.store_row(from)..r.store_row(to),
+                false => 0..0,
+            };
+            (&self.stores[r.store], store_rows)
+        })
+    }
+
     /// The cells of rows `rows` in column `pos` of the table schema, in row order: a column
     /// read without assembling rows (performance, issue 13: the Parquet columns).
     pub fn column(&self, pos: usize, rows: Range<usize>) -> impl Iterator<Item = Cell<'_>> {
         let (slot, fixed) = (self.layout[pos], &self.template[pos]);
-        self.runs.iter().flat_map(move |r| {
-            let store = &self.stores[r.store];
-            let these = rows.start.max(r.first)..rows.end.min(r.table_end());
-            these.map(move |i| store.slot_cell(r.store_row(i), slot, fixed))
-        })
+        (self.pieces(rows))
+            .flat_map(move |(store, js)| js.map(move |j| store.slot_cell(j, slot, fixed)))
     }
 
     /// The texts of rows `rows` in column `pos` of the table schema, in row order, when it
-    /// is a claim column (not a fixed one): None where a row has none, a boolean as `true`
-    /// or `false` (as [`Cell::text`] writes them). Performance (issue 13): the Parquet
-    /// writer's text columns, read as ids without a `Cell` per value.
+    /// is a claim column (not a fixed one): None where a row has none, else [`Cell::text`]
+    /// (borrowed). Performance (issue 13): the Parquet writer's text columns, appended
+    /// without the generic builder's dispatch on each cell's kind.
     pub fn texts(
         &self,
         pos: usize,
         rows: Range<usize>,
-    ) -> Option<impl Iterator<Item = Option<&str>>> {
+    ) -> Option<impl Iterator<Item = Option<Cow<'_, str>>>> {
         let Slot::Claim(col) = self.layout[pos] else {
             return None;
         };
-        Some(self.runs.iter().flat_map(move |r| {
-            let store = &self.stores[r.store];
-            let (from, to) = (rows.start.max(r.first), rows.end.min(r.table_end()));
-            let ids = match from < to {
-                true => &store.cols[col][r.store_row(from)..r.store_row(to)],
-                false => &[],
-            };
-            ids.iter().map(move |&id| match store.cell(id) {
-                Cell::Null => None,
-                cell => Some(cell.text_str()),
-            })
+        Some(self.pieces(rows).flat_map(move |(store, js)| {
+            store.cols[col][js]
+                .iter()
+                .map(move |&id| match store.cell(id) {
+                    Cell::Null => None,
+                    cell => Some(cell.text()),
+                })
         }))
     }
 
@@ -513,8 +504,11 @@ mod tests {
         assert_eq!(p.claim_text(2, 3), "42");
         // A column read as texts is its cells' text: a boolean value as `true`.
         let value = ts.field_index("value").unwrap();
-        let texts: Vec<Option<&str>> = p.texts(value, 0..3).unwrap().collect();
-        assert_eq!(texts, [Some(""), Some("true"), Some("42")]);
+        let texts: Vec<Option<Cow<str>>> = p.texts(value, 0..3).unwrap().collect();
+        assert_eq!(
+            texts,
+            [Some("".into()), Some("true".into()), Some("42".into())]
+        );
         assert!(matches!(p.claim(2, RECORD_ID), Cell::Null));
         assert_eq!(p.rows_with(DERIVED_REASON).collect::<Vec<_>>(), [1]);
         assert_eq!(p.claim_text(1, DERIVED_REASON), "inferred");
@@ -564,7 +558,8 @@ mod tests {
                     let want: Vec<Option<String>> = (cells.iter())
                         .map(|v| (!v.is_null()).then(|| v.to_string()))
                         .collect();
-                    let texts: Vec<Option<String>> = texts.map(|t| t.map(String::from)).collect();
+                    let texts: Vec<Option<String>> =
+                        texts.map(|t| t.map(Cow::into_owned)).collect();
                     assert_eq!(texts, want, "texts of column {pos}");
                 }
             }
