@@ -6,8 +6,8 @@ use crate::diagnostic::{Code, Loc, Problem};
 use crate::fsio;
 use crate::meaning::links::RawLink;
 use crate::model::{Pos, RawValue, Record, Resolution};
-use crate::schema::Schema;
-use std::path::Path;
+use crate::schema::{Schema, TableSchema};
+use std::path::{Path, PathBuf};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -95,11 +95,34 @@ impl Extraction {
 
 /// Reads raw/ and parses every `*.toml` file in it.
 pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
-    let mut problems = vec![];
-    let files = match read_dir(raw_dir) {
-        Ok(f) => f,
+    let (paths, mut problems) = match extraction_files(raw_dir) {
+        Ok(found) => found,
         Err(p) => return (Extraction::default(), vec![p]),
     };
+    // Read on all cores, like the parsing (performance, issue 13: reading and decoding a
+    // million records' files on one core held the parsing back by a tenth of a second and more).
+    let read = crate::parallel::map(&paths, |p| {
+        let mut found = vec![];
+        (read_file(raw_dir, p, &mut found), found)
+    });
+    let files: Vec<RawFile> = (read.into_iter())
+        .map(|(f, found)| {
+            problems.extend(found);
+            f
+        })
+        .collect();
+    // Parse in parallel: a file per job, results in file order.
+    let indexed: Vec<(u32, &RawFile)> = (0u32..).zip(&files).collect();
+    let parsed: Vec<FileParse> = crate::parallel::map(&indexed, |&(i, f)| parse_file(i, f, schema));
+    let ex = assemble(raw_dir, files, parsed, &mut problems);
+    (ex, problems)
+}
+
+/// The extraction files of raw/ (`*.toml`), with a problem for a directory without any and
+/// for each file whose extension is not in lowercase.
+fn extraction_files(raw_dir: &Path) -> Result<(Vec<PathBuf>, Vec<Problem>), Problem> {
+    let mut problems = vec![];
+    let files = read_dir(raw_dir)?;
     if files.is_empty() {
         problems.push(
             Problem::new(Code::EmptyRaw, "no extraction files found")
@@ -124,21 +147,17 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
             .expected("rename the file to end in `.toml`"),
         );
     }
-    // Read on all cores, like the parsing (performance, issue 13: reading and decoding a
-    // million records' files on one core held the parsing back by a tenth of a second and more).
-    let read = crate::parallel::map(&files, |p| {
-        let mut found = vec![];
-        (read_file(raw_dir, p, &mut found), found)
-    });
-    let files: Vec<RawFile> = (read.into_iter())
-        .map(|(f, found)| {
-            problems.extend(found);
-            f
-        })
-        .collect();
-    // Parse in parallel: a file per job, results in file order.
-    let indexed: Vec<(u32, &RawFile)> = (0u32..).zip(&files).collect();
-    let parsed: Vec<FileParse> = crate::parallel::map(&indexed, |&(i, f)| parse_file(i, f, schema));
+    Ok((files, problems))
+}
+
+/// The files' parses joined in file order into one extraction; their problems, located,
+/// into `problems`.
+fn assemble(
+    raw_dir: &Path,
+    files: Vec<RawFile>,
+    parsed: Vec<FileParse>,
+    problems: &mut Vec<Problem>,
+) -> Extraction {
     let mut ex = Extraction {
         raw_dir: raw_dir.to_path_buf(),
         files,
@@ -165,10 +184,10 @@ pub fn run(raw_dir: &Path, schema: &Schema) -> (Extraction, Vec<Problem>) {
             None => pr,
         }));
     }
-    (ex, problems)
+    ex
 }
 
-fn read_dir(raw_dir: &Path) -> Result<Vec<std::path::PathBuf>, Problem> {
+fn read_dir(raw_dir: &Path) -> Result<Vec<PathBuf>, Problem> {
     let rd = std::fs::read_dir(raw_dir).map_err(|e| {
         Problem::new(Code::Io, format!("cannot read the raw directory: {e}"))
             .at(Loc::file(raw_dir.display().to_string()))
@@ -332,126 +351,152 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
         links: vec![],
         problems: vec![],
     };
+    let Some(doc) = parse_toml(fi, f, &mut out.problems) else {
+        return out;
+    };
+    let mut seen = Seen::default();
+    for (key, value) in doc.get_ref().iter() {
+        top_level(fi, key, value, schema, &mut out, &mut seen);
+    }
+    check_source(fi, f, schema, &seen, &mut out);
+    out
+}
+
+/// The file's TOML document, or None with the problems that stop its parsing.
+fn parse_toml<'t>(
+    fi: u32,
+    f: &'t RawFile,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<Spanned<DeTable<'t>>> {
     // Unreadable or not UTF-8: already reported (not also as an empty file).
     let body = f.bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&f.bytes);
     if !f.readable || (f.text.is_empty() && !body.is_empty()) {
-        return out;
+        return None;
     }
     // Empty, or only a byte-order mark (which used to pass silently as a file with nothing).
     if f.text.is_empty() {
-        out.problems.push((
+        problems.push((
             Problem::new(Code::MissingSource, "the file is empty")
                 .expected("a [source] table and the records the document reports"),
             Some(pos(fi, 0..0)),
         ));
-        return out;
+        return None;
     }
     let (doc, errors) = DeTable::parse_recoverable(&f.text);
-    if !errors.is_empty() {
-        for e in errors {
-            let span = e.span().unwrap_or(0..0);
-            out.problems.push((
-                Problem::new(
-                    Code::TomlSyntax,
-                    format!("TOML syntax: {}", e.message().trim()),
-                )
-                .expected("valid TOML (see docs/ANNOTATING.md)"),
-                Some(pos(fi, span)),
-            ));
-        }
-        return out;
+    for e in &errors {
+        problems.push((
+            Problem::new(
+                Code::TomlSyntax,
+                format!("TOML syntax: {}", e.message().trim()),
+            )
+            .expected("valid TOML (see docs/ANNOTATING.md)"),
+            Some(pos(fi, e.span().unwrap_or(0..0))),
+        ));
     }
-    let mut source_pos = None;
-    let mut has_records = false;
-    // Whether the file has [[resolution]] entries, even ones that failed to parse: such a
-    // file (raw/resolutions.toml) needs no [source], and a broken resolution must not also
-    // be reported as a missing source.
-    let mut has_resolution_table = false;
-    for (key, value) in doc.get_ref().iter() {
-        let k = key.get_ref().as_ref();
-        if k == "source" {
-            source_pos = Some(pos(fi, key.span()));
-            match value.get_ref() {
-                DeValue::Table(t) => {
-                    let table = schema
-                        .raw_table("source")
-                        .expect("schema has a sources table");
-                    if let Some(r) = parse_record(
-                        fi,
-                        schema
-                            .tables
-                            .iter()
-                            .position(|x| x.name == table.name)
-                            .unwrap(),
-                        "source_id",
-                        t,
-                        key.span(),
-                        schema,
-                        &mut out.problems,
-                    ) {
-                        out.source_id = Some(r.id.clone());
-                        out.records.push(r);
-                    }
-                }
-                _ => out.problems.push((
-                    Problem::new(Code::WrongType, "`source` must be a table")
-                        .expected("a [source] table"),
-                    Some(pos(fi, value.span())),
-                )),
+    errors.is_empty().then_some(doc)
+}
+
+/// What the top level of a file held, for the checks made once it is read.
+#[derive(Default)]
+struct Seen {
+    /// Where `[source]` is.
+    source: Option<Pos>,
+    /// Any record or link.
+    records: bool,
+    /// `[[resolution]]` entries, even ones that failed to parse: such a file
+    /// (raw/resolutions.toml) needs no `[source]`, and a broken resolution must not also be
+    /// reported as a missing source.
+    resolutions: bool,
+}
+
+/// One top-level entry of a file: `[source]`, `[[resolution]]`, `[[link]]` or a table's
+/// records.
+fn top_level(
+    fi: u32,
+    key: &Spanned<std::borrow::Cow<str>>,
+    value: &Spanned<DeValue>,
+    schema: &Schema,
+    out: &mut FileParse,
+    seen: &mut Seen,
+) {
+    let k = key.get_ref().as_ref();
+    let table_of = |k: &str| (schema.tables.iter()).position(|t| t.raw_table.as_deref() == Some(k));
+    if k == "source" {
+        seen.source = Some(pos(fi, key.span()));
+        source_table(fi, key.span(), value, schema, out);
+    } else if k == "resolution" {
+        seen.resolutions = true;
+        for item in array_of_tables(fi, k, value, &mut out.problems) {
+            if let Some(r) = parse_resolution(fi, item, schema, &mut out.problems) {
+                out.resolutions.push(r);
             }
-        } else if k == "resolution" {
-            has_resolution_table = true;
-            for item in array_of_tables(fi, k, value, &mut out.problems) {
-                if let Some(r) = parse_resolution(fi, item, schema, &mut out.problems) {
-                    out.resolutions.push(r);
-                }
-            }
-        } else if k == "link" {
-            has_records = true;
-            for item in array_of_tables(fi, k, value, &mut out.problems) {
-                out.links
-                    .extend(crate::meaning::links::parse(fi, item, &mut out.problems));
-            }
-        } else if let Some(ti) = schema
-            .tables
-            .iter()
-            .position(|t| t.raw_table.as_deref() == Some(k))
-        {
-            for item in array_of_tables(fi, k, value, &mut out.problems) {
-                has_records = true;
-                if let DeValue::Table(t) = item.get_ref()
-                    && let Some(r) =
-                        parse_record(fi, ti, "id", t, item.span(), schema, &mut out.problems)
-                {
-                    out.records.push(r);
-                }
-            }
-        } else {
-            let known: Vec<String> = schema
-                .tables
-                .iter()
-                .filter_map(|t| t.raw_table.clone())
-                .filter(|t| t != "source")
-                .map(|t| format!("[[{t}]]"))
-                .collect();
-            out.problems.push((
-                Problem::new(Code::UnknownTable, format!("unknown table `{k}`")).expected(format!(
-                    "[source], {}, [[link]] or [[resolution]]{}",
-                    known.join(", "),
-                    suggest(
-                        k,
-                        schema
-                            .tables
-                            .iter()
-                            .filter_map(|t| t.raw_table.as_deref())
-                            .chain(["resolution"])
-                    )
-                )),
-                Some(pos(fi, key.span())),
-            ));
         }
+    } else if k == "link" {
+        seen.records = true;
+        for item in array_of_tables(fi, k, value, &mut out.problems) {
+            out.links
+                .extend(crate::meaning::links::parse(fi, item, &mut out.problems));
+        }
+    } else if let Some(ti) = table_of(k) {
+        for item in array_of_tables(fi, k, value, &mut out.problems) {
+            seen.records = true;
+            if let DeValue::Table(t) = item.get_ref()
+                && let Some(r) =
+                    parse_record(fi, ti, "id", t, item.span(), schema, &mut out.problems)
+            {
+                out.records.push(r);
+            }
+        }
+    } else {
+        out.problems
+            .push((unknown_table(k, schema), Some(pos(fi, key.span()))));
     }
-    if source_pos.is_none() && (has_records || !has_resolution_table) {
+}
+
+/// The file's `[source]` table, a record of the sources table.
+fn source_table(
+    fi: u32,
+    span: std::ops::Range<usize>,
+    value: &Spanned<DeValue>,
+    schema: &Schema,
+    out: &mut FileParse,
+) {
+    let DeValue::Table(t) = value.get_ref() else {
+        out.problems.push((
+            Problem::new(Code::WrongType, "`source` must be a table").expected("a [source] table"),
+            Some(pos(fi, value.span())),
+        ));
+        return;
+    };
+    let table = schema
+        .raw_table("source")
+        .expect("schema has a sources table");
+    let ti = (schema.tables.iter())
+        .position(|x| x.name == table.name)
+        .unwrap();
+    if let Some(r) = parse_record(fi, ti, "source_id", t, span, schema, &mut out.problems) {
+        out.source_id = Some(r.id.clone());
+        out.records.push(r);
+    }
+}
+
+fn unknown_table(k: &str, schema: &Schema) -> Problem {
+    let raw_tables = || schema.tables.iter().filter_map(|t| t.raw_table.as_deref());
+    let known: Vec<String> = raw_tables()
+        .filter(|t| *t != "source")
+        .map(|t| format!("[[{t}]]"))
+        .collect();
+    Problem::new(Code::UnknownTable, format!("unknown table `{k}`")).expected(format!(
+        "[source], {}, [[link]] or [[resolution]]{}",
+        known.join(", "),
+        suggest(k, raw_tables().chain(["resolution"]))
+    ))
+}
+
+/// A file of records has a `[source]`, and its source id is the file's name: one file per
+/// document, no ambiguity.
+fn check_source(fi: u32, f: &RawFile, schema: &Schema, seen: &Seen, out: &mut FileParse) {
+    if seen.source.is_none() && (seen.records || !seen.resolutions) {
         out.problems.push((
             Problem::new(Code::MissingSource, "the file has no [source] table").expected(
                 "a [source] table naming the document (source_id, file, title, year, kind)",
@@ -459,34 +504,34 @@ fn parse_file(fi: u32, f: &RawFile, schema: &Schema) -> FileParse {
             Some(pos(fi, 0..0)),
         ));
     }
-    // The source id is the extraction file's name: one file per document, no ambiguity.
     // One `.toml` only: `a.toml.toml` is source `a.toml`, never a second source `a`.
     let stem = f.name.strip_suffix(".toml").unwrap_or(&f.name);
     let source_record = out
         .records
         .iter()
         .find(|r| schema.tables[r.table].raw_table.as_deref() == Some("source"));
-    if let (Some(id), Some(r)) = (&out.source_id, source_record)
-        && id != stem
-    {
-        let p = r
-            .fields
-            .iter()
-            .find(|(fi_, _, _)| schema.tables[r.table].fields[*fi_].name == "source_id")
-            .map_or(r.pos, |x| x.2);
-        out.problems.push((
-            Problem::new(
-                Code::UnknownSource,
-                format!("source_id `{id}` does not match the file name `{}`", f.name),
-            )
-            .field("source_id")
-            .expected(format!(
-                "source_id = \"{stem}\" (the file is named after its source)"
-            )),
-            Some(p),
-        ));
+    let (Some(id), Some(r)) = (&out.source_id, source_record) else {
+        return;
+    };
+    if id == stem {
+        return;
     }
-    out
+    let p = r
+        .fields
+        .iter()
+        .find(|(fi_, _, _)| schema.tables[r.table].fields[*fi_].name == "source_id")
+        .map_or(r.pos, |x| x.2);
+    out.problems.push((
+        Problem::new(
+            Code::UnknownSource,
+            format!("source_id `{id}` does not match the file name `{}`", f.name),
+        )
+        .field("source_id")
+        .expected(format!(
+            "source_id = \"{stem}\" (the file is named after its source)"
+        )),
+        Some(p),
+    ));
 }
 
 pub(crate) fn array_of_tables<'a, 'i>(
@@ -588,46 +633,19 @@ fn parse_record(
     problems: &mut Vec<(Problem, Option<Pos>)>,
 ) -> Option<Record<RawValue>> {
     let table = &schema.tables[ti];
-    let raw_name = table.raw_table.as_deref().unwrap_or(&table.name);
     let header = pos(fi, span);
-    let id = match t.get(id_key).map(|v| (v.get_ref(), v.span())) {
-        Some((DeValue::String(s), _)) => s.to_string(),
-        Some((_, sp)) => {
-            problems.push((
-                Problem::new(Code::WrongType, format!("`{id_key}` must be a string"))
-                    .field(id_key)
-                    .expected("a lowercase slug such as \"fk-3-air-defence-purchase\""),
-                Some(pos(fi, sp)),
-            ));
-            return None;
-        }
-        None => {
-            problems.push((
-                Problem::new(
-                    Code::MissingId,
-                    format!("a [[{raw_name}]] entry has no `{id_key}`"),
-                )
-                .field(id_key)
-                .expected(format!("{id_key} = \"a-lowercase-slug\"")),
-                Some(header),
-            ));
-            return None;
-        }
-    };
-    let id_pos = t.get(id_key).map_or(header, |v| pos(fi, v.span()));
+    let id = record_id(fi, table, id_key, t, header, problems)?;
     let mut rec = Record {
         table: ti,
         id,
         source: 0,
         locator: String::new(),
-        pos: id_pos,
+        pos: t.get(id_key).map_or(header, |v| pos(fi, v.span())),
         fields: vec![],
         derived: vec![],
     };
     for (key, v) in t.iter() {
-        let k = key.get_ref().as_ref();
-        let kpos = pos(fi, key.span());
-        match k {
+        match key.get_ref().as_ref() {
             "locator" => match v.get_ref() {
                 DeValue::String(s) => rec.locator = s.to_string(),
                 _ => problems.push((
@@ -638,83 +656,111 @@ fn parse_record(
                     Some(pos(fi, v.span())),
                 )),
             },
-            "derived" => match v.get_ref() {
-                DeValue::Table(d) => {
-                    for (dk, dv) in d.iter() {
-                        match (
-                            table
-                                .fields
-                                .iter()
-                                .position(|f| f.raw.as_deref() == Some(dk.get_ref().as_ref())),
-                            dv.get_ref(),
-                        ) {
-                            (Some(fi_), DeValue::String(reason)) => {
-                                rec.derived.push((fi_, reason.to_string()))
-                            }
-                            (None, _) => problems.push((
-                                Problem::new(
-                                    Code::UnknownField,
-                                    format!("`derived` names unknown field `{}`", dk.get_ref()),
-                                )
-                                .record(&table.name, &rec.id),
-                                Some(pos(fi, dk.span())),
-                            )),
-                            (_, _) => problems.push((
-                                Problem::new(
-                                    Code::WrongType,
-                                    "a `derived` reason must be a string",
-                                )
-                                .record(&table.name, &rec.id),
-                                Some(pos(fi, dv.span())),
-                            )),
-                        }
-                    }
-                }
-                _ => problems.push((
-                    Problem::new(Code::WrongType, "`derived` must be a table")
-                        .record(&table.name, &rec.id)
-                        .expected("derived = { amount = \"sum of ...\" }"),
-                    Some(pos(fi, v.span())),
-                )),
-            },
-            _ if k == id_key => {}
-            _ => match table
-                .fields
-                .iter()
-                .position(|f| f.raw.as_deref() == Some(k))
-            {
+            "derived" => derived_reasons(fi, table, v, &mut rec, problems),
+            k if k == id_key => {}
+            k => match (table.fields.iter()).position(|f| f.raw.as_deref() == Some(k)) {
                 Some(idx) => {
                     if let Some(val) = raw_value(fi, v, problems) {
                         rec.fields.push((idx, val, pos(fi, v.span())));
                     }
                 }
-                None => {
-                    let keys = table
-                        .fields
-                        .iter()
-                        .filter_map(|f| f.raw.as_deref())
-                        .filter(|r| *r != id_key)
-                        .chain(["locator", "derived"]);
-                    problems.push((
-                        Problem::new(
-                            Code::UnknownField,
-                            format!("unknown field `{k}` in [[{raw_name}]]"),
-                        )
-                        .record(&table.name, &rec.id)
-                        .field(k)
-                        .expected(format!(
-                            "one of the {raw_name} fields listed in docs/CODEBOOK.md{}",
-                            suggest(k, keys)
-                        )),
-                        Some(kpos),
-                    ));
-                }
+                None => problems.push((
+                    unknown_field(table, id_key, k, &rec.id),
+                    Some(pos(fi, key.span())),
+                )),
             },
         }
     }
     // Keep the schema's field order: deterministic and readable.
     rec.fields.sort_by_key(|f| f.0);
     Some(rec)
+}
+
+/// A record's id (`id_key`), which must be a string.
+fn record_id(
+    fi: u32,
+    table: &TableSchema,
+    id_key: &str,
+    t: &DeTable,
+    header: Pos,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<String> {
+    let raw_name = table.raw_table.as_deref().unwrap_or(&table.name);
+    let (problem, at) = match t.get(id_key).map(|v| (v.get_ref(), v.span())) {
+        Some((DeValue::String(s), _)) => return Some(s.to_string()),
+        Some((_, sp)) => (
+            Problem::new(Code::WrongType, format!("`{id_key}` must be a string"))
+                .expected("a lowercase slug such as \"fk-3-air-defence-purchase\""),
+            pos(fi, sp),
+        ),
+        None => (
+            Problem::new(
+                Code::MissingId,
+                format!("a [[{raw_name}]] entry has no `{id_key}`"),
+            )
+            .expected(format!("{id_key} = \"a-lowercase-slug\"")),
+            header,
+        ),
+    };
+    problems.push((problem.field(id_key), Some(at)));
+    None
+}
+
+/// `derived = { field = "reason" }`: why a value is not stated as such in the document.
+fn derived_reasons(
+    fi: u32,
+    table: &TableSchema,
+    v: &Spanned<DeValue>,
+    rec: &mut Record<RawValue>,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) {
+    let DeValue::Table(d) = v.get_ref() else {
+        problems.push((
+            Problem::new(Code::WrongType, "`derived` must be a table")
+                .record(&table.name, &rec.id)
+                .expected("derived = { amount = \"sum of ...\" }"),
+            Some(pos(fi, v.span())),
+        ));
+        return;
+    };
+    for (dk, dv) in d.iter() {
+        let field =
+            (table.fields.iter()).position(|f| f.raw.as_deref() == Some(dk.get_ref().as_ref()));
+        match (field, dv.get_ref()) {
+            (Some(f), DeValue::String(reason)) => rec.derived.push((f, reason.to_string())),
+            (None, _) => problems.push((
+                Problem::new(
+                    Code::UnknownField,
+                    format!("`derived` names unknown field `{}`", dk.get_ref()),
+                )
+                .record(&table.name, &rec.id),
+                Some(pos(fi, dk.span())),
+            )),
+            (_, _) => problems.push((
+                Problem::new(Code::WrongType, "a `derived` reason must be a string")
+                    .record(&table.name, &rec.id),
+                Some(pos(fi, dv.span())),
+            )),
+        }
+    }
+}
+
+fn unknown_field(table: &TableSchema, id_key: &str, k: &str, id: &str) -> Problem {
+    let raw_name = table.raw_table.as_deref().unwrap_or(&table.name);
+    let keys = (table.fields.iter())
+        .filter_map(|f| f.raw.as_deref())
+        .filter(|r| *r != id_key)
+        .chain(["locator", "derived"]);
+    Problem::new(
+        Code::UnknownField,
+        format!("unknown field `{k}` in [[{raw_name}]]"),
+    )
+    .record(&table.name, id)
+    .field(k)
+    .expected(format!(
+        "one of the {raw_name} fields listed in docs/CODEBOOK.md{}",
+        suggest(k, keys)
+    ))
 }
 
 fn parse_resolution(
@@ -727,27 +773,11 @@ fn parse_resolution(
         return None;
     };
     let here = pos(fi, item.span());
-    let get_str = |k: &str, problems: &mut Vec<(Problem, Option<Pos>)>| -> Option<(String, Pos)> {
-        match t.get(k).map(|v| (v.get_ref(), v.span())) {
-            Some((DeValue::String(s), sp)) => Some((s.to_string(), pos(fi, sp))),
-            _ => {
-                problems.push((
-                    Problem::new(
-                        Code::Required,
-                        format!("a [[resolution]] needs `{k}` as a string"),
-                    )
-                    .field(k)
-                    .expected("table, id, field, value and reason"),
-                    Some(here),
-                ));
-                None
-            }
-        }
-    };
-    let (table, tpos) = get_str("table", problems)?;
-    let (id, _) = get_str("id", problems)?;
-    let (field, fpos) = get_str("field", problems)?;
-    let (reason, _) = get_str("reason", problems)?;
+    let mut get = |k: &str| required_str(fi, t, k, here, problems);
+    let (table, tpos) = get("table")?;
+    let (id, _) = get("id")?;
+    let (field, fpos) = get("field")?;
+    let (reason, _) = get("reason")?;
     for (k, _) in t.iter() {
         if !["table", "id", "field", "value", "merged", "reason"].contains(&k.get_ref().as_ref()) {
             problems.push((
@@ -760,46 +790,9 @@ fn parse_resolution(
             ));
         }
     }
-    let Some(ti) = schema
-        .tables
-        .iter()
-        .position(|x| x.raw_table.as_deref() == Some(&table))
-    else {
-        problems.push((
-            Problem::new(
-                Code::UnknownResolutionTarget,
-                format!("resolution names unknown table `{table}`"),
-            )
-            .expected("event, deal, visit, indicator, actor or source"),
-            Some(tpos),
-        ));
-        return None;
-    };
-    let Some(field_idx) = schema.tables[ti]
-        .fields
-        .iter()
-        .position(|f| f.raw.as_deref() == Some(&field))
-    else {
-        problems.push((
-            Problem::new(
-                Code::UnknownResolutionTarget,
-                format!("resolution names unknown field `{field}` of [[{table}]]"),
-            )
-            .record(&schema.tables[ti].name, &id)
-            .expected(format!(
-                "one of the [[{table}]] fields{}",
-                suggest(
-                    &field,
-                    schema.tables[ti]
-                        .fields
-                        .iter()
-                        .filter_map(|f| f.raw.as_deref())
-                )
-            )),
-            Some(fpos),
-        ));
-        return None;
-    };
+    let (ti, field_idx) = resolution_target(schema, (&table, tpos), &id, (&field, fpos))
+        .map_err(|p| problems.push(p))
+        .ok()?;
     let target = crate::resolution::Target {
         file: fi,
         table: ti,
@@ -819,6 +812,64 @@ fn parse_resolution(
         reason,
         pos: pos(fi, v.span()),
     })
+}
+
+/// The string `k` of a `[[resolution]]` and where it is, or a problem at the entry.
+fn required_str(
+    fi: u32,
+    t: &DeTable,
+    k: &str,
+    here: Pos,
+    problems: &mut Vec<(Problem, Option<Pos>)>,
+) -> Option<(String, Pos)> {
+    match t.get(k).map(|v| (v.get_ref(), v.span())) {
+        Some((DeValue::String(s), sp)) => Some((s.to_string(), pos(fi, sp))),
+        _ => {
+            problems.push((
+                Problem::new(
+                    Code::Required,
+                    format!("a [[resolution]] needs `{k}` as a string"),
+                )
+                .field(k)
+                .expected("table, id, field, value and reason"),
+                Some(here),
+            ));
+            None
+        }
+    }
+}
+
+/// The (table, field) a resolution names, by their names in raw/.
+fn resolution_target(
+    schema: &Schema,
+    (table, tpos): (&str, Pos),
+    id: &str,
+    (field, fpos): (&str, Pos),
+) -> Result<(usize, usize), (Problem, Option<Pos>)> {
+    let Some(ti) = (schema.tables.iter()).position(|x| x.raw_table.as_deref() == Some(table))
+    else {
+        let p = Problem::new(
+            Code::UnknownResolutionTarget,
+            format!("resolution names unknown table `{table}`"),
+        )
+        .expected("event, deal, visit, indicator, actor or source");
+        return Err((p, Some(tpos)));
+    };
+    let fields = &schema.tables[ti].fields;
+    let raw_fields = || fields.iter().filter_map(|f| f.raw.as_deref());
+    let Some(field_idx) = fields.iter().position(|f| f.raw.as_deref() == Some(field)) else {
+        let p = Problem::new(
+            Code::UnknownResolutionTarget,
+            format!("resolution names unknown field `{field}` of [[{table}]]"),
+        )
+        .record(&schema.tables[ti].name, id)
+        .expected(format!(
+            "one of the [[{table}]] fields{}",
+            suggest(field, raw_fields())
+        ));
+        return Err((p, Some(fpos)));
+    };
+    Ok((ti, field_idx))
 }
 
 /// "; did you mean `x`?" when a known name is within edit distance 2.

@@ -6,7 +6,7 @@ use crate::diagnostic::{Code, Problem};
 use crate::extract::Extraction;
 use crate::model::{Record, Value};
 use crate::normalise::Normalised;
-use crate::schema::{DatePart, Derive, FieldType, Schema};
+use crate::schema::{DatePart, Derive, Field, FieldType, Schema, TableSchema};
 use ahash::{AHashMap, AHashSet};
 use chrono::Datelike;
 use chrono::NaiveDate;
@@ -171,120 +171,152 @@ impl Check<'_> {
         percent: bool,
         problems: &mut Vec<Problem>,
     ) {
-        let (ex, schema, today, ids) = (self.ex, self.schema, self.today, self.ids);
-        let t = &schema.tables[r.table];
-        let problem = |code, msg: String| Problem::new(code, msg).record(&t.name, &r.id);
+        let t = &self.schema.tables[r.table];
         let f = &t.fields[*fi];
         let name = f.raw.as_deref().unwrap_or(&f.name);
-        let at = |code, msg: String, expected: String| {
-            problem(code, msg)
-                .at(ex.loc(*pos))
-                .field(name)
-                .expected(expected)
-        };
-        if let (Some(p), Value::Str(s)) = (&f.pattern, v)
-            && !p.is_match(s)
-        {
-            problems.push(at(
-                Code::Pattern,
-                format!("`{s}` does not match the pattern of `{name}`"),
-                format!(
-                    "a value matching {}",
-                    f.json["constraints"]["pattern"]
-                        .as_str()
-                        .unwrap_or_default()
-                ),
-            ));
-        }
-        let n = match v {
-            Value::Num(n) => Some(*n),
-            Value::Int(i) => Some(*i as f64),
-            _ => None,
-        };
-        if let Some(n) = n {
-            let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() {
-                (Some(0.0f64), Some(100.0f64))
-            } else {
-                (f.minimum, f.maximum)
-            };
-            let lo = match (lo, f.minimum) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                (a, b) => a.or(b),
-            };
-            if lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi) {
-                let range = match (lo, hi) {
-                    (Some(lo), Some(hi)) => format!(
-                        "a value from {lo} to {hi}{}",
-                        if percent { " (percent)" } else { "" }
-                    ),
-                    (Some(lo), None) => format!("a value of at least {lo}"),
-                    (None, Some(hi)) => format!("a value of at most {hi}"),
-                    _ => unreachable!(),
-                };
-                problems.push(at(
-                    Code::OutOfRange,
-                    format!("{name} = {n} is out of range"),
-                    range,
-                ));
-            }
-        }
-        // A year read as a number (a source's publication year) is a date too.
-        if let Value::Int(y) = v
-            && f.name == "year"
-            && *y > i64::from(today.year())
-        {
-            problems.push(at(
-                Code::FutureDate,
-                format!("year {y} is in the future"),
-                format!("a year up to {}", today.year()),
-            ));
-        }
-        if let Value::PDate(d) = v
-            && d.start > today
-        {
-            problems.push(at(
-                Code::FutureDate,
-                format!("date `{}` is in the future", d.text),
-                format!("a date on or before {today}"),
-            ));
-        }
-        // Columns derived from this date (its `year`) carry their own range constraints;
-        // check them here, where the annotator's line is known.
-        if let Value::PDate(d) = v {
-            for g in t.fields.iter().filter(|g| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name)) {
-            let year = f64::from(d.start.year());
-            if g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi) {
-                problems.push(at(
-                    Code::OutOfRange,
-                    format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
-                    format!("a year from {} to {}", g.minimum.unwrap_or(f64::MIN), g.maximum.unwrap_or(f64::MAX)),
-                ));
-            }
-        }
-        }
-        if let Some(target) = &f.reference {
-            let items: Vec<&str> = match v {
-                Value::Str(s) => vec![s],
-                Value::List(l) => l.iter().map(String::as_str).collect(),
-                _ => vec![],
-            };
-            for item in items {
-                if !ids.get(target.as_str()).is_some_and(|s| s.contains(item)) {
-                    problems.push(at(
-                        Code::UnknownReference,
-                        format!("`{item}` is not a known id in {target}"),
-                        format!(
-                            "an id defined in some [[{}]] of raw/",
-                            schema
-                                .table(target)
-                                .and_then(|t| t.raw_table.clone())
-                                .unwrap_or_else(|| target.clone())
-                        ),
-                    ));
-                }
-            }
+        let found = [
+            pattern(f, name, v),
+            range(f, name, v, percent),
+            future(f, v, self.today),
+        ];
+        let found = (found.into_iter().flatten())
+            .chain(derived_years(t, f, v))
+            .chain(self.references(f, v));
+        for (code, msg, expected) in found {
+            problems.push(
+                Problem::new(code, msg)
+                    .record(&t.name, &r.id)
+                    .at(self.ex.loc(*pos))
+                    .field(name)
+                    .expected(expected),
+            );
         }
     }
+
+    /// The items of a reference field (`f`) that are no id of its target table.
+    fn references(&self, f: &Field, v: &Value) -> Vec<Found> {
+        let Some(target) = &f.reference else {
+            return vec![];
+        };
+        let items: Vec<&str> = match v {
+            Value::Str(s) => vec![s],
+            Value::List(l) => l.iter().map(String::as_str).collect(),
+            _ => vec![],
+        };
+        let known = self.ids.get(target.as_str());
+        let raw_name = || {
+            (self.schema.table(target))
+                .and_then(|t| t.raw_table.clone())
+                .unwrap_or_else(|| target.clone())
+        };
+        (items.into_iter())
+            .filter(|item| !known.is_some_and(|s| s.contains(item)))
+            .map(|item| {
+                (
+                    Code::UnknownReference,
+                    format!("`{item}` is not a known id in {target}"),
+                    format!("an id defined in some [[{}]] of raw/", raw_name()),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A problem with one value: its code, message and what was expected.
+type Found = (Code, String, String);
+
+fn pattern(f: &Field, name: &str, v: &Value) -> Option<Found> {
+    let (Some(p), Value::Str(s)) = (&f.pattern, v) else {
+        return None;
+    };
+    (!p.is_match(s)).then(|| {
+        (
+            Code::Pattern,
+            format!("`{s}` does not match the pattern of `{name}`"),
+            format!(
+                "a value matching {}",
+                f.json["constraints"]["pattern"]
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+        )
+    })
+}
+
+/// A number outside the field's range (0-100 for a percent, within the field's own).
+fn range(f: &Field, name: &str, v: &Value, percent: bool) -> Option<Found> {
+    let n = match v {
+        Value::Num(n) => *n,
+        Value::Int(i) => *i as f64,
+        _ => return None,
+    };
+    let (lo, hi) = if percent && f.ftype == FieldType::Number && f.raw.is_some() {
+        (Some(0.0f64), Some(100.0f64))
+    } else {
+        (f.minimum, f.maximum)
+    };
+    let lo = match (lo, f.minimum) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    if !(lo.is_some_and(|lo| n < lo) || hi.is_some_and(|hi| n > hi)) {
+        return None;
+    }
+    let range = match (lo, hi) {
+        (Some(lo), Some(hi)) => format!(
+            "a value from {lo} to {hi}{}",
+            if percent { " (percent)" } else { "" }
+        ),
+        (Some(lo), None) => format!("a value of at least {lo}"),
+        (None, Some(hi)) => format!("a value of at most {hi}"),
+        _ => unreachable!(),
+    };
+    Some((
+        Code::OutOfRange,
+        format!("{name} = {n} is out of range"),
+        range,
+    ))
+}
+
+/// A date after `today`; a year read as a number (a source's publication year) is a date too.
+fn future(f: &Field, v: &Value, today: NaiveDate) -> Option<Found> {
+    match v {
+        Value::Int(y) if f.name == "year" && *y > i64::from(today.year()) => Some((
+            Code::FutureDate,
+            format!("year {y} is in the future"),
+            format!("a year up to {}", today.year()),
+        )),
+        Value::PDate(d) if d.start > today => Some((
+            Code::FutureDate,
+            format!("date `{}` is in the future", d.text),
+            format!("a date on or before {today}"),
+        )),
+        _ => None,
+    }
+}
+
+/// Columns derived from a date (its `year`) carry their own range constraints; they are
+/// checked here, where the annotator's line is known.
+fn derived_years(t: &TableSchema, f: &Field, v: &Value) -> Vec<Found> {
+    let Value::PDate(d) = v else {
+        return vec![];
+    };
+    let year = f64::from(d.start.year());
+    let from_f = |g: &&Field| matches!(&g.derive, Some(Derive::DatePart { from, part: DatePart::Year }) if *from == f.name);
+    (t.fields.iter().filter(from_f))
+        .filter(|g| g.minimum.is_some_and(|lo| year < lo) || g.maximum.is_some_and(|hi| year > hi))
+        .map(|g| {
+            (
+                Code::OutOfRange,
+                format!("date `{}` gives {} = {year}, out of range", d.text, g.name),
+                format!(
+                    "a year from {} to {}",
+                    g.minimum.unwrap_or(f64::MIN),
+                    g.maximum.unwrap_or(f64::MAX)
+                ),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

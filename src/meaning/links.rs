@@ -171,100 +171,20 @@ pub fn resolve<'a>(
     schema: &Schema,
 ) -> (Vec<Link<'a>>, Vec<Problem>) {
     let rels = relations(schema);
-    let mut problems = vec![];
-    let ids: ahash::AHashSet<(&str, &str)> = records
+    let ids: Ids = records
         .iter()
         .map(|r| (schema.tables[r.table].name.as_str(), r.id.as_str()))
         .collect();
+    let mut problems = vec![];
     let mut groups: BTreeMap<(Node, String, Node), Vec<&RawLink>> = BTreeMap::new();
     for l in &ex.links {
-        let key = format!("{} {} {}", l.from.0, l.relation.0, l.to.0);
-        let problem = |code, msg: String, at: Pos| {
-            Problem::new(code, msg).at(ex.loc(at)).record("links", &key)
-        };
-        let Some(rel) = rels.get(&l.relation.0) else {
-            let names = rels.keys().map(String::as_str);
-            problems.push(
-                problem(
-                    Code::LinkRelation,
-                    format!("unknown relation `{}`", l.relation.0),
-                    l.relation.1,
-                )
-                .field("relation")
-                .expected(format!(
-                    "one of: {}{}",
-                    rels.keys().cloned().collect::<Vec<_>>().join(", "),
-                    suggest(&l.relation.0, names)
-                )),
-            );
-            continue;
-        };
-        let mut ends = vec![];
-        for (name, (text, at), allowed) in [("from", &l.from, &rel.from), ("to", &l.to, &rel.to)] {
-            match endpoint(text, schema) {
-                Err(msg) => problems.push(
-                    problem(Code::LinkTarget, msg, *at)
-                        .field(name)
-                        .expected("table:id, e.g. deal:rzd-railway-contract (table = event, deal, visit or indicator)"),
-                ),
-                Ok(node) if !ids.contains(&(node.0.as_str(), node.1.as_str())) => problems.push(
-                    problem(
-                        Code::LinkTarget,
-                        format!("`{text}` names no record: no file defines {} `{}`", node.0, node.1),
-                        *at,
-                    )
-                    .field(name)
-                    .expected("the id of a record some file of raw/ defines"),
-                ),
-                Ok(node) if !allowed.contains(&node.0) => problems.push(
-                    problem(
-                        Code::LinkTables,
-                        format!("`{}` cannot link {name} {}", l.relation.0, node.0),
-                        *at,
-                    )
-                    .field(name)
-                    .expected(format!(
-                        "{}: from {} to {} (schema/tables/links.json)",
-                        l.relation.0,
-                        rel.from.join("/"),
-                        rel.to.join("/")
-                    )),
-                ),
-                Ok(node) => ends.push(node),
-            }
+        match check(ex, l, &rels, &ids, schema) {
+            Ok((from, to)) => groups
+                .entry((from, l.relation.0.clone(), to))
+                .or_default()
+                .push(l),
+            Err(found) => problems.extend(found),
         }
-        let [from, to] = <[Node; 2]>::try_from(ends).unwrap_or_default();
-        if from.0.is_empty() {
-            continue;
-        }
-        if from == to {
-            problems.push(
-                problem(
-                    Code::LinkToSelf,
-                    format!("`{}` links a record to itself", l.from.0),
-                    l.to.1,
-                )
-                .field("to")
-                .expected("two different records"),
-            );
-            continue;
-        }
-        if rel.reason_required && l.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            problems.push(
-                problem(
-                    Code::LinkReason,
-                    format!("a `{}` link needs a reason", l.relation.0),
-                    l.pos,
-                )
-                .field("reason")
-                .expected("reason = \"why the two records are different things\""),
-            );
-            continue;
-        }
-        groups
-            .entry((from, l.relation.0.clone(), to))
-            .or_default()
-            .push(l);
     }
     let source_id = |l: &RawLink| ex.sources[l.source as usize].id.clone();
     let links: Vec<Link> = groups
@@ -282,6 +202,110 @@ pub fn resolve<'a>(
     problems.extend(contradictions(ex, &links));
     problems.extend(cycles(ex, &links, &rels));
     (links, problems)
+}
+
+/// Every (table, id) of the records.
+type Ids<'r> = ahash::AHashSet<(&'r str, &'r str)>;
+
+/// One link's two ends, or its problems: a known relation, ends that name records of the
+/// tables it allows, two different records, a reason where the relation needs one.
+fn check(
+    ex: &Extraction,
+    l: &RawLink,
+    rels: &BTreeMap<String, Relation>,
+    ids: &Ids,
+    schema: &Schema,
+) -> Result<(Node, Node), Vec<Problem>> {
+    let key = format!("{} {} {}", l.from.0, l.relation.0, l.to.0);
+    let problem =
+        |code, msg: String, at: Pos| Problem::new(code, msg).at(ex.loc(at)).record("links", &key);
+    let Some(rel) = rels.get(&l.relation.0) else {
+        let names = rels.keys().map(String::as_str);
+        return Err(vec![
+            problem(
+                Code::LinkRelation,
+                format!("unknown relation `{}`", l.relation.0),
+                l.relation.1,
+            )
+            .field("relation")
+            .expected(format!(
+                "one of: {}{}",
+                rels.keys().cloned().collect::<Vec<_>>().join(", "),
+                suggest(&l.relation.0, names)
+            )),
+        ]);
+    };
+    let [from, to] =
+        [("from", &l.from), ("to", &l.to)].map(|which| end(which, l, rel, (ids, schema), &problem));
+    let (from, to) = match (from, to) {
+        (Ok(from), Ok(to)) => (from, to),
+        (from, to) => return Err([from.err(), to.err()].into_iter().flatten().collect()),
+    };
+    if from == to {
+        return Err(vec![
+            problem(
+                Code::LinkToSelf,
+                format!("`{}` links a record to itself", l.from.0),
+                l.to.1,
+            )
+            .field("to")
+            .expected("two different records"),
+        ]);
+    }
+    if rel.reason_required && l.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(vec![
+            problem(
+                Code::LinkReason,
+                format!("a `{}` link needs a reason", l.relation.0),
+                l.pos,
+            )
+            .field("reason")
+            .expected("reason = \"why the two records are different things\""),
+        ]);
+    }
+    Ok((from, to))
+}
+/// One end of link `l` (`name` is "from" or "to"): a record of a table its relation allows.
+fn end(
+    (name, (text, at)): (&str, &(String, Pos)),
+    l: &RawLink,
+    rel: &Relation,
+    (ids, schema): (&Ids, &Schema),
+    problem: &dyn Fn(Code, String, Pos) -> Problem,
+) -> Result<Node, Problem> {
+    let allowed = if name == "from" { &rel.from } else { &rel.to };
+    let node = endpoint(text, schema).map_err(|msg| {
+        problem(Code::LinkTarget, msg, *at).field(name).expected(
+            "table:id, e.g. deal:rzd-railway-contract (table = event, deal, visit or indicator)",
+        )
+    })?;
+    if !ids.contains(&(node.0.as_str(), node.1.as_str())) {
+        return Err(problem(
+            Code::LinkTarget,
+            format!(
+                "`{text}` names no record: no file defines {} `{}`",
+                node.0, node.1
+            ),
+            *at,
+        )
+        .field(name)
+        .expected("the id of a record some file of raw/ defines"));
+    }
+    if !allowed.contains(&node.0) {
+        return Err(problem(
+            Code::LinkTables,
+            format!("`{}` cannot link {name} {}", l.relation.0, node.0),
+            *at,
+        )
+        .field(name)
+        .expected(format!(
+            "{}: from {} to {} (schema/tables/links.json)",
+            l.relation.0,
+            rel.from.join("/"),
+            rel.to.join("/")
+        )));
+    }
+    Ok(node)
 }
 
 /// `deal:an-id` → ("deals", "an-id").
