@@ -112,26 +112,25 @@ const AMOUNT_EXPECTED: &str =
 /// Parses an amount: a TOML number, or a string such as `46 million`, `1.26 billion`,
 /// `3,500`. Scaling is done in integers so `5.13 billion` is exactly 5130000000.
 pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
-    let s = match raw {
+    match raw {
         RawValue::Int(i) if i.unsigned_abs() > crate::limits::MAX_EXACT as u64 => {
-            return Err(crate::limits::too_large(&i.to_string(), false));
+            Err(crate::limits::too_large(&i.to_string(), false))
         }
-        RawValue::Int(i) => return Ok(*i as f64),
-        RawValue::Float(f) if f.is_finite() && f.abs() <= crate::limits::MAX_EXACT => {
-            return Ok(*f);
-        }
-        RawValue::Float(f) if f.is_finite() => {
-            return Err(crate::limits::too_large(&f.to_string(), false));
-        }
-        RawValue::Str(s) => s.trim(),
-        other => {
-            return Err((
-                Code::WrongType,
-                format!("{} is not an amount", other.type_name()),
-                AMOUNT_EXPECTED.into(),
-            ));
-        }
-    };
+        RawValue::Int(i) => Ok(*i as f64),
+        RawValue::Float(f) if f.is_finite() && f.abs() <= crate::limits::MAX_EXACT => Ok(*f),
+        RawValue::Float(f) if f.is_finite() => Err(crate::limits::too_large(&f.to_string(), false)),
+        RawValue::Str(s) => amount_text(s.trim()),
+        other => Err((
+            Code::WrongType,
+            format!("{} is not an amount", other.type_name()),
+            AMOUNT_EXPECTED.into(),
+        )),
+    }
+}
+
+/// An amount written as text: `-`, digits grouped by three with commas, a fraction, a scale
+/// word.
+fn amount_text(s: &str) -> Result<f64, Failure> {
     let bad = || {
         (
             Code::BadNumber,
@@ -140,16 +139,7 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
         )
     };
     let (num, scale) = match s.rsplit_once(char::is_whitespace) {
-        Some((n, w)) => {
-            let exp = match w.to_ascii_lowercase().as_str() {
-                "thousand" => 3,
-                "million" => 6,
-                "billion" | "bn" => 9,
-                "trillion" => 12,
-                _ => return Err(bad()),
-            };
-            (n.trim(), exp)
-        }
+        Some((n, w)) => (n.trim(), scale_word(w).ok_or_else(bad)?),
         None => (s, 0),
     };
     let (neg, num) = match num.strip_prefix('-') {
@@ -157,21 +147,8 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
         None => (false, num),
     };
     let (int_part, frac) = num.split_once('.').unwrap_or((num, ""));
-    // Thousands separators must group by three: "1,000" yes, "1,00" no.
-    let groups: Vec<&str> = int_part.split(',').collect();
-    let grouped_ok = groups.len() == 1
-        || (!groups[0].is_empty()
-            && groups[0].len() <= 3
-            && groups[1..].iter().all(|g| g.len() == 3));
-    let digits = groups.concat();
-    if digits.is_empty()
-        || !grouped_ok
-        || !digits
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-        || digits.len() + frac.len() > 30
-    {
+    let digits = grouped_digits(int_part).ok_or_else(bad)?;
+    if !frac.bytes().all(|b| b.is_ascii_digit()) || digits.len() + frac.len() > 30 {
         return Err(bad());
     }
     let mantissa: i128 = format!("{digits}{frac}").parse().map_err(|_| bad())?;
@@ -197,8 +174,42 @@ pub fn parse_amount(raw: &RawValue) -> Result<f64, Failure> {
     Ok(if neg { -value } else { value })
 }
 
+/// The power of ten a scale word stands for.
+fn scale_word(w: &str) -> Option<i32> {
+    Some(match w.to_ascii_lowercase().as_str() {
+        "thousand" => 3,
+        "million" => 6,
+        "billion" | "bn" => 9,
+        "trillion" => 12,
+        _ => return None,
+    })
+}
+
+/// The digits of an integer part, when there are some and any thousands separators group
+/// them by three: "1,000" yes, "1,00" no.
+fn grouped_digits(int_part: &str) -> Option<String> {
+    let groups: Vec<&str> = int_part.split(',').collect();
+    let grouped_ok = groups.len() == 1
+        || (!groups[0].is_empty()
+            && groups[0].len() <= 3
+            && groups[1..].iter().all(|g| g.len() == 3));
+    let digits = groups.concat();
+    (grouped_ok && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
+}
+
 /// Normalises one raw value for `field`.
 pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result<Value, Failure> {
+    let v = typed(field, raw)?;
+    if let Some(f) = crate::limits::number(field.ftype, &v) {
+        return Err(f);
+    }
+    in_vocabulary(field, &v, schema)?;
+    Ok(v)
+}
+
+/// A raw value as a value of the field's type.
+fn typed(field: &Field, raw: &RawValue) -> Result<Value, Failure> {
     let wrong = |what: &str| {
         (
             Code::WrongType,
@@ -217,7 +228,7 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         }
         other => other,
     };
-    let v = match (field.ftype, field.kind, raw) {
+    Ok(match (field.ftype, field.kind, raw) {
         (_, Kind::PartialDate, RawValue::Str(s)) => Value::PDate(Box::new(parse_partial_date(s)?)),
         (_, Kind::PartialDate, _) => return Err(wrong("a date string such as \"2019-09\"")),
         // `-0` is published as 0: a sign on zero means nothing and confuses readers.
@@ -248,29 +259,30 @@ pub fn normalise_value(field: &Field, raw: &RawValue, schema: &Schema) -> Result
         (FieldType::Date, _, _) => return Err(wrong("a date string YYYY-MM-DD")),
         (FieldType::String, _, RawValue::Str(s)) => Value::Str(s.as_str().into()),
         (FieldType::String, _, _) => return Err(wrong("a string")),
+    })
+}
+
+/// A code field's value is in its vocabulary. A value of the wrong shape is reported by
+/// validate's pattern check, not also here.
+fn in_vocabulary(field: &Field, v: &Value, schema: &Schema) -> Result<(), Failure> {
+    let (Some(vocab), Value::Str(s)) = (&field.vocabulary, v) else {
+        return Ok(());
     };
-    if let Some(f) = crate::limits::number(field.ftype, &v) {
-        return Err(f);
+    if schema.vocab_contains(vocab, s) || field.pattern.as_ref().is_some_and(|p| !p.is_match(s)) {
+        return Ok(());
     }
-    // A value of the wrong shape is reported by validate's pattern check, not also here.
-    if let (Some(vocab), Value::Str(s)) = (&field.vocabulary, &v)
-        && !schema.vocab_contains(vocab, s)
-        && field.pattern.as_ref().is_none_or(|p| p.is_match(s))
-    {
-        let values = &schema.vocabularies[vocab].values;
-        let list: Vec<&str> = values.keys().map(String::as_str).collect();
-        let shown = if list.len() > 12 {
-            format!("{} … ({} values)", list[..12].join(", "), list.len())
-        } else {
-            list.join(", ")
-        };
-        return Err((
-            Code::UnknownCode,
-            format!("`{s}` is not in the `{vocab}` vocabulary"),
-            format!("one of: {shown}{}", suggest(s, list.iter().copied())),
-        ));
-    }
-    Ok(v)
+    let values = &schema.vocabularies[vocab].values;
+    let list: Vec<&str> = values.keys().map(String::as_str).collect();
+    let shown = if list.len() > 12 {
+        format!("{} … ({} values)", list[..12].join(", "), list.len())
+    } else {
+        list.join(", ")
+    };
+    Err((
+        Code::UnknownCode,
+        format!("`{s}` is not in the `{vocab}` vocabulary"),
+        format!("one of: {shown}{}", suggest(s, list.iter().copied())),
+    ))
 }
 
 pub struct Normalised {

@@ -359,30 +359,18 @@ fn merge_group<'a>(
             .flatten();
         let kept = kept_value(ctx, &at, &claims, resolution, out);
         if let Some(w) = &mut out.prov {
-            for c in &claims {
-                let is_kept = match (&kept, f.merge) {
-                    _ if resolution.is_some_and(|r| r.merged) => false,
-                    (_, Merge::Union) if resolution.is_none() => true,
-                    (Some(k), _) => c.value == k,
-                    (None, _) => false,
-                };
-                let note = crate::resolution::note(resolution, is_kept);
-                // A reason the annotator gives for a derived value (`meaning::derived`).
-                let derived = c.rec.derived.iter().find(|(i, _)| *i == fi);
-                let derived = derived.map_or(provenance::NONE, |(_, why)| w.prov.text(why));
-                let ids = [
-                    w.tables[key.0],
-                    id,
-                    w.fields[key.0][fi],
-                    w.prov.value(c.value),
-                    w.sources[c.rec.source as usize],
-                    locators[c.nth],
-                    Provenance::bool(is_kept),
-                    w.prov.value(&note),
-                    derived,
-                ];
-                group_prov.push((&f.name, ctx.source_id(c.rec), ids));
-            }
+            let kept = Kept {
+                value: kept.as_ref(),
+                resolution,
+            };
+            w.claims(
+                ctx,
+                (key.0, fi, f),
+                &claims,
+                kept,
+                (id, &locators),
+                group_prov,
+            );
         }
         // A union of lists can outgrow a cell that each source's list fits.
         if let Some(Value::List(l)) = &kept
@@ -402,6 +390,52 @@ fn merge_group<'a>(
     sources.dedup();
     derive(t, &mut row, &sources, &out.repeated);
     row
+}
+
+/// What a field of a merged record keeps, and the resolution that decided it.
+#[derive(Clone, Copy)]
+struct Kept<'v> {
+    value: Option<&'v Value>,
+    resolution: Option<&'v Resolution<Value>>,
+}
+
+impl ClaimWriter {
+    /// The provenance rows of one field's claims, into `group_prov`: which claim is kept,
+    /// the resolution's note, the annotator's reason for a derived value.
+    fn claims<'a>(
+        &mut self,
+        ctx: &Ctx<'a>,
+        (t, fi, f): (usize, usize, &'a crate::schema::Field),
+        claims: &[Claim],
+        kept: Kept,
+        (id, locators): (u32, &[u32]),
+        group_prov: &mut Vec<ClaimRow<'a>>,
+    ) {
+        for c in claims {
+            let is_kept = match (kept.value, f.merge) {
+                _ if kept.resolution.is_some_and(|r| r.merged) => false,
+                (_, Merge::Union) if kept.resolution.is_none() => true,
+                (Some(k), _) => c.value == k,
+                (None, _) => false,
+            };
+            let note = crate::resolution::note(kept.resolution, is_kept);
+            // A reason the annotator gives for a derived value (`meaning::derived`).
+            let derived = c.rec.derived.iter().find(|(i, _)| *i == fi);
+            let derived = derived.map_or(provenance::NONE, |(_, why)| self.prov.text(why));
+            let ids = [
+                self.tables[t],
+                id,
+                self.fields[t][fi],
+                self.prov.value(c.value),
+                self.sources[c.rec.source as usize],
+                locators[c.nth],
+                Provenance::bool(is_kept),
+                self.prov.value(&note),
+                derived,
+            ];
+            group_prov.push((&f.name, ctx.source_id(c.rec), ids));
+        }
+    }
 }
 
 /// One field of one merged record.
