@@ -339,17 +339,7 @@ fn merge_group<'a>(
     let mut claims: Vec<Claim> = vec![];
     for (fi, f) in t.fields.iter().enumerate().filter(|(_, f)| f.raw.is_some()) {
         claims.clear();
-        claims.extend(group.iter().enumerate().flat_map(|(nth, r)| {
-            r.fields
-                .iter()
-                .filter(|(i, _, _)| *i == fi)
-                .map(move |(_, v, p)| Claim {
-                    rec: r,
-                    nth,
-                    value: v,
-                    pos: *p,
-                })
-        }));
+        claims.extend(claims_of(group, fi));
         if claims.is_empty() {
             continue;
         }
@@ -363,33 +353,46 @@ fn merge_group<'a>(
                 value: kept.as_ref(),
                 resolution,
             };
-            w.claims(
-                ctx,
-                (key.0, fi, f),
-                &claims,
-                kept,
-                (id, &locators),
-                group_prov,
-            );
+            let texts = (id, locators.as_slice());
+            w.claims(ctx, (key.0, fi, f), &claims, kept, texts, group_prov);
         }
-        // A union of lists can outgrow a cell that each source's list fits.
-        if let Some(Value::List(l)) = &kept
-            && let Some((code, msg, expected)) = crate::limits::list(l)
-        {
-            out.problems.push(
-                Problem::new(code, format!("the merged list: {msg}"))
-                    .at(ctx.ex.loc(claims[0].pos))
-                    .record(&t.name, key.1)
-                    .field(f.raw.as_deref().unwrap())
-                    .expected(expected),
-            );
-        }
+        out.problems
+            .extend(too_long(ctx, &at, &claims, kept.as_ref()));
         row[fi] = kept.unwrap_or(Value::Null);
     }
     let mut sources: Vec<&str> = group.iter().map(|r| ctx.source_id(r)).collect();
     sources.dedup();
     derive(t, &mut row, &sources, &out.repeated);
     row
+}
+
+/// The claims of field `fi` in a group's records, in record order.
+fn claims_of<'g>(group: &'g [&mut Record<Value>], fi: usize) -> impl Iterator<Item = Claim<'g>> {
+    group.iter().enumerate().flat_map(move |(nth, r)| {
+        (r.fields.iter())
+            .filter(move |(i, _, _)| *i == fi)
+            .map(move |(_, v, p)| Claim {
+                rec: r,
+                nth,
+                value: v,
+                pos: *p,
+            })
+    })
+}
+
+/// A union of lists can outgrow a cell that each source's list fits.
+fn too_long(ctx: &Ctx, at: &FieldAt, claims: &[Claim], kept: Option<&Value>) -> Option<Problem> {
+    let Some(Value::List(l)) = kept else {
+        return None;
+    };
+    let (code, msg, expected) = crate::limits::list(l)?;
+    Some(
+        Problem::new(code, format!("the merged list: {msg}"))
+            .at(ctx.ex.loc(claims[0].pos))
+            .record(&at.t.name, at.key.1)
+            .field(at.f.raw.as_deref().unwrap())
+            .expected(expected),
+    )
 }
 
 /// What a field of a merged record keeps, and the resolution that decided it.

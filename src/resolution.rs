@@ -66,39 +66,41 @@ pub fn kept_value<'a, 'i>(
             ));
             None
         }
-        (None, Some(m)) => {
-            let field = &ts.fields[target.field];
-            if field.merge != Merge::First {
-                let kind = if field.merge == Merge::Union {
-                    "a list"
-                } else {
-                    "a structured"
-                };
-                problems.push((
-                    problem(
-                        Code::ResolutionForm,
-                        &format!(
-                            "`merged` is only for free-text fields; `{}` is {kind} field",
-                            target.raw_field
-                        ),
-                    )
-                    .expected("value = one of the values the sources claim"),
-                    at(m.span()),
-                ));
-                return None;
+        (None, Some(m)) => match merged_wording(m, &ts.fields[target.field], target.raw_field) {
+            Ok(()) => Some((m, true)),
+            Err((code, msg, expected)) => {
+                problems.push((problem(code, &msg).expected(expected), at(m.span())));
+                None
             }
-            match m.get_ref() {
-                DeValue::String(s) if !s.trim().is_empty() => Some((m, true)),
-                _ => {
-                    problems.push((
-                        problem(Code::ResolutionForm, "`merged` must be non-empty text")
-                            .expected("merged = \"the wording the dataset publishes\""),
-                        at(m.span()),
-                    ));
-                    None
-                }
-            }
-        }
+        },
+    }
+}
+
+/// `merged = "new wording"`: only for a free-text field, and not empty.
+fn merged_wording(
+    m: &Spanned<DeValue>,
+    field: &crate::schema::Field,
+    raw_field: &str,
+) -> Result<(), (Code, String, &'static str)> {
+    if field.merge != Merge::First {
+        let kind = if field.merge == Merge::Union {
+            "a list"
+        } else {
+            "a structured"
+        };
+        return Err((
+            Code::ResolutionForm,
+            format!("`merged` is only for free-text fields; `{raw_field}` is {kind} field"),
+            "value = one of the values the sources claim",
+        ));
+    }
+    match m.get_ref() {
+        DeValue::String(s) if !s.trim().is_empty() => Ok(()),
+        _ => Err((
+            Code::ResolutionForm,
+            "`merged` must be non-empty text".into(),
+            "merged = \"the wording the dataset publishes\"",
+        )),
     }
 }
 

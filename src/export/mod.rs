@@ -66,23 +66,19 @@ impl Identity {
     }
 }
 
-/// Writes every file of the build through `sink`.
-pub fn run(
-    ds: &Dataset,
-    schema: &Schema,
-    identity: &Identity,
-    sources: &[Json],
-    sink: &dyn sink::Sink,
-) -> std::io::Result<Listing> {
+/// One file of an export: the workbook, or a table's CSV or Parquet file.
+enum Job {
+    Workbook,
+    Csv(usize),
+    Parquet(usize),
+}
+
+/// The export's files, as jobs for the cores, longest first.
+fn jobs(ds: &Dataset) -> Vec<Job> {
     // Performance: the CSV and Parquet renderings of every table and the workbook are
     // independent jobs, run on all cores (the workbook and the largest tables first, so the
     // longest jobs do not start last). Each file is streamed to the sink as it is rendered;
     // its bytes do not depend on which thread made them.
-    enum Job {
-        Workbook,
-        Csv(usize),
-        Parquet(usize),
-    }
     let mut by_size: Vec<usize> = (0..ds.tables.len()).collect();
     by_size.sort_by_key(|&i| std::cmp::Reverse(ds.tables[i].len()));
     // The workbook only up to its size limit (`xlsx::MAX_WORKBOOK_ROWS`). Then each table's
@@ -94,6 +90,18 @@ pub fn run(
         jobs.push(Job::Workbook);
     }
     jobs.extend(by_size.iter().flat_map(|&i| [Job::Csv(i), Job::Parquet(i)]));
+    jobs
+}
+
+/// Writes every file of the build through `sink`.
+pub fn run(
+    ds: &Dataset,
+    schema: &Schema,
+    identity: &Identity,
+    sources: &[Json],
+    sink: &dyn sink::Sink,
+) -> std::io::Result<Listing> {
+    let jobs = jobs(ds);
     let table = |i: usize| (&schema.tables[ds.tables[i].schema], &ds.tables[i]);
     let dataset_version = || identity.get().1.to_string();
     let written = crate::parallel::map(&jobs, |job| match *job {

@@ -77,68 +77,87 @@ pub fn apply(ds: &mut Dataset, links: &[Link], schema: &Schema, hand: &[(String,
     let Some(table) = ds.tables.iter_mut().find(|t| t.schema == r.table) else {
         return;
     };
-    let (ts, spec, flag) = (r.ts, r.spec, r.field);
-    let note = ts.field_index(text(spec, "note_field"));
-    let reason = ts.field_index(text(spec, "reason_field"));
-    let id = ts.field_index(&ts.id_field().name).unwrap();
-    let set_note = |row: &mut Vec<Value>, s: String| {
-        if let Some(n) = note {
+    let (ts, spec) = (r.ts, r.spec);
+    let cols = Cols {
+        flag: r.field,
+        note: ts.field_index(text(spec, "note_field")),
+        reason: ts.field_index(text(spec, "reason_field")),
+        id: ts.field_index(&ts.id_field().name).unwrap(),
+    };
+    let hand_set: Vec<bool> = (table.rows.iter_mut())
+        .map(|row| by_rules(row, &r, &cols, hand))
+        .collect();
+    by_links(&mut table.rows, links, &r, &cols, &hand_set);
+}
+
+/// The columns `apply` reads and writes.
+struct Cols {
+    flag: usize,
+    note: Option<usize>,
+    reason: Option<usize>,
+    id: usize,
+}
+
+impl Cols {
+    fn set_note(&self, row: &mut [Value], s: String) {
+        if let Some(n) = self.note {
             row[n] = Value::Str(s.into());
         }
-    };
-    let mut hand_set = vec![false; table.rows.len()];
-    for (ri, row) in table.rows.iter_mut().enumerate() {
-        if let Value::Bool(_) = row[flag] {
-            hand_set[ri] = true;
-            let rid = row[id].to_string();
-            let who: Vec<&str> = hand
-                .iter()
-                .filter(|(i, _)| *i == rid)
-                .map(|(_, s)| s.as_str())
-                .collect();
-            let why = reason.map(|i| row[i].to_string()).unwrap_or_default();
-            let n = text(spec, "hand_set")
-                .replace("{source}", &who.join(", "))
-                .replace("{reason}", &why);
-            set_note(row, n);
-            continue;
-        }
-        let hit = spec["rules"].as_array().into_iter().flatten().find(|rule| {
-            rule["when"].as_object().is_some_and(|when| {
-                when.iter().all(|(col, vals)| {
-                    let v = ts.field_index(col).map(|c| row[c].to_string());
-                    vals.as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|x| x.as_str() == v.as_deref())
-                })
-            })
-        });
-        row[flag] = Value::Bool(hit.is_none());
-        let n = hit.map_or(text(spec, "counted"), |h| text(h, "note"));
-        set_note(row, n.to_string());
     }
-    // Links whose two sides carry the same money (or the same items): drop one side.
+}
+
+/// The flag of one row by the status and type rules, and its note; true when the flag was
+/// set by hand (kept, with a note naming who set it and why).
+fn by_rules(row: &mut [Value], r: &Rules, cols: &Cols, hand: &[(String, String)]) -> bool {
+    let (ts, spec) = (r.ts, r.spec);
+    if let Value::Bool(_) = row[cols.flag] {
+        let rid = row[cols.id].to_string();
+        let who: Vec<&str> = (hand.iter())
+            .filter(|(i, _)| *i == rid)
+            .map(|(_, s)| s.as_str())
+            .collect();
+        let why = cols.reason.map(|i| row[i].to_string()).unwrap_or_default();
+        let n = text(spec, "hand_set")
+            .replace("{source}", &who.join(", "))
+            .replace("{reason}", &why);
+        cols.set_note(row, n);
+        return true;
+    }
+    let hit = spec["rules"].as_array().into_iter().flatten().find(|rule| {
+        rule["when"].as_object().is_some_and(|when| {
+            when.iter().all(|(col, vals)| {
+                let v = ts.field_index(col).map(|c| row[c].to_string());
+                vals.as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x.as_str() == v.as_deref())
+            })
+        })
+    });
+    row[cols.flag] = Value::Bool(hit.is_none());
+    let n = hit.map_or(text(spec, "counted"), |h| text(h, "note"));
+    cols.set_note(row, n.to_string());
+    false
+}
+
+/// Links whose two sides carry the same money (or the same items): one side is dropped from
+/// sums, unless it was set by hand or either side is already out.
+fn by_links(rows: &mut [Vec<Value>], links: &[Link], r: &Rules, cols: &Cols, hand_set: &[bool]) {
+    let (ts, spec, flag) = (r.ts, r.spec, cols.flag);
     let carries: Vec<usize> = spec["carries"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|c| c.as_str().and_then(|c| ts.field_index(c)))
         .collect();
-    let index: std::collections::HashMap<String, usize> = table
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| (row[id].to_string(), i))
+    let index: std::collections::HashMap<String, usize> = (rows.iter().enumerate())
+        .map(|(i, row)| (row[cols.id].to_string(), i))
         .collect();
     for rule in spec["links"].as_array().into_iter().flatten() {
-        for l in links
+        let of_rule = links
             .iter()
-            .filter(|l| l.relation == text(rule, "relation"))
-        {
-            if l.from.0 != ts.name || l.to.0 != ts.name {
-                continue;
-            }
+            .filter(|l| l.relation == text(rule, "relation"));
+        for l in of_rule.filter(|l| l.from.0 == ts.name && l.to.0 == ts.name) {
             let (drop, keep) = if text(rule, "drop") == "from" {
                 (&l.from.1, &l.to.1)
             } else {
@@ -147,19 +166,14 @@ pub fn apply(ds: &mut Dataset, links: &[Link], schema: &Schema, hand: &[(String,
             let (Some(&d), Some(&k)) = (index.get(drop), index.get(keep)) else {
                 continue;
             };
-            let same_measure = carries
-                .iter()
-                .any(|&c| !table.rows[d][c].is_null() && !table.rows[k][c].is_null());
-            if hand_set[d]
-                || !same_measure
-                || table.rows[k][flag] != Value::Bool(true)
-                || table.rows[d][flag] != Value::Bool(true)
-            {
+            let same_measure =
+                (carries.iter()).any(|&c| !rows[d][c].is_null() && !rows[k][c].is_null());
+            let counted = |i: usize| rows[i][flag] == Value::Bool(true);
+            if hand_set[d] || !same_measure || !counted(k) || !counted(d) {
                 continue;
             }
-            let row = &mut table.rows[d];
-            row[flag] = Value::Bool(false);
-            set_note(row, text(rule, "note").replace("{other}", keep));
+            rows[d][flag] = Value::Bool(false);
+            cols.set_note(&mut rows[d], text(rule, "note").replace("{other}", keep));
         }
     }
 }

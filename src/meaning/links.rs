@@ -8,7 +8,7 @@
 use crate::diagnostic::{Code, Problem};
 use crate::extract::{Extraction, pos, suggest};
 use crate::model::{Pos, Record, Value};
-use crate::schema::Schema;
+use crate::schema::{Schema, TableSchema};
 use std::collections::{BTreeMap, HashMap};
 use toml::Spanned;
 use toml::de::DeValue;
@@ -43,45 +43,10 @@ pub fn parse(
         pos: here,
         ..Default::default()
     };
-    let mut ok = true;
+    let before = problems.len();
     for (k, v) in t.iter() {
-        let key = k.get_ref().as_ref();
-        let DeValue::String(s) = v.get_ref() else {
-            problems.push((
-                Problem::new(
-                    Code::LinkSyntax,
-                    format!("`{key}` of a [[link]] must be a string"),
-                )
-                .field(key)
-                .expected(SHAPE),
-                Some(pos(fi, v.span())),
-            ));
-            ok = false;
-            continue;
-        };
-        let val = (s.to_string(), pos(fi, v.span()));
-        match key {
-            "from" => link.from = val,
-            "relation" => link.relation = val,
-            "to" => link.to = val,
-            "reason" => link.reason = Some(val.0),
-            "locator" => link.locator = val.0,
-            _ => {
-                problems.push((
-                    Problem::new(
-                        Code::LinkSyntax,
-                        format!("unknown field `{key}` in [[link]]"),
-                    )
-                    .field(key)
-                    .expected(format!(
-                        "{}{}",
-                        KEYS.join(", "),
-                        suggest(key, KEYS)
-                    )),
-                    Some(pos(fi, k.span())),
-                ));
-                ok = false;
-            }
+        if let Err(p) = set_key(&mut link, fi, k, v) {
+            problems.push(p);
         }
     }
     for (name, v) in [
@@ -96,10 +61,44 @@ pub fn parse(
                     .expected(SHAPE),
                 Some(here),
             ));
-            ok = false;
         }
     }
-    ok.then_some(link)
+    (problems.len() == before).then_some(link)
+}
+
+/// One key of a `[[link]]`: a string, and one of [`KEYS`].
+fn set_key(
+    link: &mut RawLink,
+    fi: u32,
+    k: &Spanned<std::borrow::Cow<str>>,
+    v: &Spanned<DeValue>,
+) -> Result<(), (Problem, Option<Pos>)> {
+    let key = k.get_ref().as_ref();
+    let DeValue::String(s) = v.get_ref() else {
+        let p = Problem::new(
+            Code::LinkSyntax,
+            format!("`{key}` of a [[link]] must be a string"),
+        );
+        return Err((p.field(key).expected(SHAPE), Some(pos(fi, v.span()))));
+    };
+    let val = (s.to_string(), pos(fi, v.span()));
+    match key {
+        "from" => link.from = val,
+        "relation" => link.relation = val,
+        "to" => link.to = val,
+        "reason" => link.reason = Some(val.0),
+        "locator" => link.locator = val.0,
+        _ => {
+            let p = Problem::new(
+                Code::LinkSyntax,
+                format!("unknown field `{key}` in [[link]]"),
+            )
+            .field(key)
+            .expected(format!("{}{}", KEYS.join(", "), suggest(key, KEYS)));
+            return Err((p, Some(pos(fi, k.span()))));
+        }
+    }
+    Ok(())
 }
 
 /// What schema/ says about one relation.
@@ -431,65 +430,95 @@ pub fn rows(
         return (vec![], vec![]);
     };
     let source_id = |l: &RawLink| ex.sources[l.source as usize].id.clone();
-    let str_ = |s: &str| Value::Str(s.to_string().into());
-    let mut out = vec![];
-    let mut prov = vec![];
-    for l in links {
-        let mut row = vec![Value::Null; lt.fields.len()];
-        let mut set = |name: &str, v: Value| {
-            if let Some(i) = lt.field_index(name) {
-                row[i] = v;
-            }
-        };
-        set("from_table", str_(&l.from.0));
-        set("from_id", str_(&l.from.1));
-        set("relation", str_(&l.relation));
-        set("to_table", str_(&l.to.0));
-        set("to_id", str_(&l.to.1));
-        // `events` → `from_event_id`: the per-table column the foreign key checks.
-        set(
-            &format!("from_{}_id", l.from.0.trim_end_matches('s')),
-            str_(&l.from.1),
-        );
-        set(
-            &format!("to_{}_id", l.to.0.trim_end_matches('s')),
-            str_(&l.to.1),
-        );
-        if let Some(r) = l.claims.iter().find_map(|c| c.reason.as_deref()) {
-            set("reason", str_(r));
-        }
-        let mut sources: Vec<String> = l.claims.iter().map(|c| source_id(c)).collect();
-        sources.dedup();
-        set("source_ids", Value::List(sources.into()));
-        set("schema_version", str_(&schema.version));
-        out.push(row);
-        let key = l.key();
-        let mut claims: Vec<(&str, String, Value, &RawLink)> = vec![];
-        for c in &l.claims {
-            claims.push(("relation", source_id(c), str_(&l.relation), c));
-            if let Some(r) = &c.reason {
-                claims.push(("reason", source_id(c), str_(r), c));
-            }
-        }
-        claims.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        for (field, source, value, c) in claims {
-            let mut p = vec![Value::Null; pt.fields.len()];
-            for (name, v) in [
-                ("table", str_("links")),
-                ("record_id", str_(&key)),
-                ("field", str_(field)),
-                ("value", value),
-                ("source_id", Value::Str(source.into())),
-                ("locator", str_(&c.locator)),
-                ("kept", Value::Bool(true)),
-                ("schema_version", str_(&schema.version)),
-            ] {
-                if let Some(i) = pt.field_index(name) {
-                    p[i] = v;
-                }
-            }
-            prov.push(p);
+    let out = links.iter().map(|l| link_row(l, lt, schema, &source_id));
+    let prov = links
+        .iter()
+        .flat_map(|l| claim_rows(l, pt, schema, &source_id));
+    (out.collect(), prov.collect())
+}
+
+fn str_(s: &str) -> Value {
+    Value::Str(s.to_string().into())
+}
+
+/// A row of a table (`ts`'s column order) from (column, value) pairs; a column the table
+/// does not have is skipped.
+fn row_of<'n>(ts: &TableSchema, cells: impl IntoIterator<Item = (&'n str, Value)>) -> Vec<Value> {
+    let mut row = vec![Value::Null; ts.fields.len()];
+    for (name, v) in cells {
+        if let Some(i) = ts.field_index(name) {
+            row[i] = v;
         }
     }
-    (out, prov)
+    row
+}
+
+/// The links table's row of one link.
+fn link_row(
+    l: &Link,
+    lt: &TableSchema,
+    schema: &Schema,
+    source_id: &dyn Fn(&RawLink) -> String,
+) -> Vec<Value> {
+    let mut sources: Vec<String> = l.claims.iter().map(|c| source_id(c)).collect();
+    sources.dedup();
+    // `events` → `from_event_id`: the per-table column the foreign key checks.
+    let (from_col, to_col) = (
+        format!("from_{}_id", l.from.0.trim_end_matches('s')),
+        format!("to_{}_id", l.to.0.trim_end_matches('s')),
+    );
+    let reason = l.claims.iter().find_map(|c| c.reason.as_deref());
+    row_of(
+        lt,
+        [
+            ("from_table", str_(&l.from.0)),
+            ("from_id", str_(&l.from.1)),
+            ("relation", str_(&l.relation)),
+            ("to_table", str_(&l.to.0)),
+            ("to_id", str_(&l.to.1)),
+            (from_col.as_str(), str_(&l.from.1)),
+            (to_col.as_str(), str_(&l.to.1)),
+        ]
+        .into_iter()
+        .chain(reason.map(|r| ("reason", str_(r))))
+        .chain([
+            ("source_ids", Value::List(sources.into())),
+            ("schema_version", str_(&schema.version)),
+        ]),
+    )
+}
+
+/// The provenance rows of one link's claims, sorted by field, then source id.
+fn claim_rows(
+    l: &Link,
+    pt: &TableSchema,
+    schema: &Schema,
+    source_id: &dyn Fn(&RawLink) -> String,
+) -> Vec<Vec<Value>> {
+    let key = l.key();
+    let mut claims: Vec<(&str, String, Value, &RawLink)> = vec![];
+    for c in &l.claims {
+        claims.push(("relation", source_id(c), str_(&l.relation), c));
+        if let Some(r) = &c.reason {
+            claims.push(("reason", source_id(c), str_(r), c));
+        }
+    }
+    claims.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    (claims.into_iter())
+        .map(|(field, source, value, c)| {
+            row_of(
+                pt,
+                [
+                    ("table", str_("links")),
+                    ("record_id", str_(&key)),
+                    ("field", str_(field)),
+                    ("value", value),
+                    ("source_id", Value::Str(source.into())),
+                    ("locator", str_(&c.locator)),
+                    ("kept", Value::Bool(true)),
+                    ("schema_version", str_(&schema.version)),
+                ],
+            )
+        })
+        .collect()
 }
