@@ -197,26 +197,12 @@ impl Schema {
     /// silently produce a wrong dataset.
     pub fn load(dir: &Path) -> Result<Schema, Vec<Problem>> {
         let mut problems = vec![];
-        let mut files = vec![];
-        let read = |rel: &str, files: &mut Vec<(String, Vec<u8>)>| -> Result<String, Problem> {
-            let path = dir.join(rel);
-            // Bounded like every read (a FIFO, device or link out of schema/ is refused).
-            let limit = crate::fsio::MAX_DOCUMENT_BYTES;
-            let bytes = crate::fsio::read_in_tree(dir, Path::new(rel), limit).map_err(|e| {
-                Problem::new(Code::Schema, format!("cannot read schema file: {e}"))
-                    .at(Loc::file(path.display().to_string()))
-            })?;
-            let text = String::from_utf8(bytes.clone()).map_err(|_| {
-                Problem::new(Code::Schema, "schema file is not UTF-8")
-                    .at(Loc::file(path.display().to_string()))
-            })?;
-            files.push((rel.to_string(), bytes));
-            Ok(text)
-        };
-        let version = match read("VERSION", &mut files) {
-            Ok(v) => v.trim().to_string(),
-            Err(p) => return Err(vec![p]),
-        };
+        let mut reader = Reader { dir, files: vec![] };
+        let version = reader
+            .read("VERSION")
+            .map_err(|p| vec![p])?
+            .trim()
+            .to_string();
         if !is_semver(&version) {
             problems.push(
                 Problem::new(
@@ -227,45 +213,13 @@ impl Schema {
                 .expected("a semantic version MAJOR.MINOR.PATCH, e.g. 1.0.0"),
             );
         }
-        let vocabularies = match read("vocabularies.json", &mut files)
-            .and_then(|t| parse_json(dir, "vocabularies.json", &t).map(|j| (t, j)))
-        {
-            Ok((text, j)) => {
-                let path = dir.join("vocabularies.json").display().to_string();
-                let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
-                if let Some((segs, k)) = crate::json_pos::duplicate_key(&text) {
-                    return Err(vec![
-                        Problem::new(
-                            Code::SchemaDuplicate,
-                            format!("the key `{k}` is given twice in one object"),
-                        )
-                        .at(at(&segs)),
-                    ]);
-                }
-                parse_vocabularies(&j)
-                    .map_err(|(m, segs)| vec![Problem::new(Code::Schema, m).at(at(&segs))])?
-            }
-            Err(p) => return Err(vec![p]),
-        };
-        let mut names: Vec<String> = match std::fs::read_dir(dir.join("tables")) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".json"))
-                .collect(),
-            Err(e) => {
-                return Err(vec![
-                    Problem::new(Code::Schema, format!("cannot read schema/tables: {e}"))
-                        .at(Loc::file(dir.join("tables").display().to_string())),
-                ]);
-            }
-        };
-        names.sort();
+        let vocabularies = reader.vocabularies()?;
+        let names = table_files(dir).map_err(|p| vec![p])?;
         // Files the meaning checks read (CAMEO rules, the exchange-rate snapshot): loaded
         // here so that they are hashed with the schema; their content is checked by validate.
         for &rel in crate::meaning::SCHEMA_FILES {
             if dir.join(rel).exists()
-                && let Err(p) = read(rel, &mut files)
+                && let Err(p) = reader.read(rel)
             {
                 problems.push(p);
             }
@@ -273,34 +227,12 @@ impl Schema {
         let mut tables = vec![];
         let mut sources = vec![];
         for name in names {
-            let rel = format!("tables/{name}");
-            let path = dir.join(&rel).display().to_string();
-            let parsed =
-                read(&rel, &mut files).and_then(|t| parse_json(dir, &rel, &t).map(|j| (t, j)));
-            let (text, j) = match parsed {
-                Ok(x) => x,
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            };
-            let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
-            let shape = crate::schema_check::table(&j, &text);
-            let result = if shape.is_empty() {
-                parse_table(&j, &vocabularies).map_err(|(m, segs)| vec![(Code::Schema, m, segs)])
-            } else {
-                Err(shape)
-            };
-            match result {
-                Ok(t) => {
+            match reader.table(&name, &vocabularies) {
+                Ok((t, source)) => {
                     tables.push(t);
-                    sources.push((path, text));
+                    sources.push(source);
                 }
-                Err(fails) => problems.extend(
-                    fails
-                        .into_iter()
-                        .map(|(code, m, segs)| Problem::new(code, m).at(at(&segs))),
-                ),
+                Err(found) => problems.extend(found),
             }
         }
         if problems.is_empty() {
@@ -314,18 +246,104 @@ impl Schema {
                 &dir.join("tables").display().to_string(),
             ));
         }
-        if problems.is_empty() {
-            Ok(Schema {
-                version,
-                tables,
-                vocabularies,
-                files,
-                rates: Memo(std::sync::OnceLock::new()),
-            })
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Schema {
+            version,
+            tables,
+            vocabularies,
+            files: reader.files,
+            rates: Memo(std::sync::OnceLock::new()),
+        })
+    }
+}
+
+/// Reads the files of schema/, keeping each one's bytes (`Schema::files`).
+struct Reader<'d> {
+    dir: &'d Path,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Reader<'_> {
+    /// The text of schema file `rel`.
+    fn read(&mut self, rel: &str) -> Result<String, Problem> {
+        let path = self.dir.join(rel);
+        // Bounded like every read (a FIFO, device or link out of schema/ is refused).
+        let limit = crate::fsio::MAX_DOCUMENT_BYTES;
+        let bytes = crate::fsio::read_in_tree(self.dir, Path::new(rel), limit).map_err(|e| {
+            Problem::new(Code::Schema, format!("cannot read schema file: {e}"))
+                .at(Loc::file(path.display().to_string()))
+        })?;
+        let text = String::from_utf8(bytes.clone()).map_err(|_| {
+            Problem::new(Code::Schema, "schema file is not UTF-8")
+                .at(Loc::file(path.display().to_string()))
+        })?;
+        self.files.push((rel.to_string(), bytes));
+        Ok(text)
+    }
+
+    /// vocabularies.json: no key given twice, every vocabulary well formed.
+    fn vocabularies(&mut self) -> Result<BTreeMap<String, Vocabulary>, Vec<Problem>> {
+        let rel = "vocabularies.json";
+        let (text, j) = (self.read(rel))
+            .and_then(|t| parse_json(self.dir, rel, &t).map(|j| (t, j)))
+            .map_err(|p| vec![p])?;
+        let path = self.dir.join(rel).display().to_string();
+        let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
+        if let Some((segs, k)) = crate::json_pos::duplicate_key(&text) {
+            return Err(vec![
+                Problem::new(
+                    Code::SchemaDuplicate,
+                    format!("the key `{k}` is given twice in one object"),
+                )
+                .at(at(&segs)),
+            ]);
+        }
+        parse_vocabularies(&j)
+            .map_err(|(m, segs)| vec![Problem::new(Code::Schema, m).at(at(&segs))])
+    }
+
+    /// The table schema in tables/`name`, with its (path, text) for the checks across tables.
+    fn table(
+        &mut self,
+        name: &str,
+        vocabularies: &BTreeMap<String, Vocabulary>,
+    ) -> Result<(TableSchema, (String, String)), Vec<Problem>> {
+        let rel = format!("tables/{name}");
+        let path = self.dir.join(&rel).display().to_string();
+        let (text, j) = (self.read(&rel))
+            .and_then(|t| parse_json(self.dir, &rel, &t).map(|j| (t, j)))
+            .map_err(|p| vec![p])?;
+        let shape = crate::schema_check::table(&j, &text);
+        let result = if shape.is_empty() {
+            parse_table(&j, vocabularies).map_err(|(m, segs)| vec![(Code::Schema, m, segs)])
         } else {
-            Err(problems)
+            Err(shape)
+        };
+        let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
+        match result {
+            Ok(t) => Ok((t, (path, text))),
+            Err(fails) => Err((fails.into_iter())
+                .map(|(code, m, segs)| Problem::new(code, m).at(at(&segs)))
+                .collect()),
         }
     }
+}
+
+/// The names of the table schemas in schema/tables (`*.json`), sorted.
+fn table_files(dir: &Path) -> Result<Vec<String>, Problem> {
+    let rd = std::fs::read_dir(dir.join("tables")).map_err(|e| {
+        Problem::new(Code::Schema, format!("cannot read schema/tables: {e}"))
+            .at(Loc::file(dir.join("tables").display().to_string()))
+    })?;
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 pub fn is_semver(v: &str) -> bool {
@@ -478,28 +496,14 @@ fn parse_field(
         .as_str()
         .ok_or((format!("table `{table}`: a field has no `name`"), "name"))?
         .to_string();
-    let ctx = |m: &str| format!("table `{table}`, field `{name}`: {m}");
-    let ftype = match f["type"].as_str() {
-        Some("string") => FieldType::String,
-        Some("integer") => FieldType::Integer,
-        Some("number") => FieldType::Number,
-        Some("boolean") => FieldType::Boolean,
-        Some("date") => FieldType::Date,
-        Some("list") => FieldType::List,
-        other => {
-            return Err((
-                ctx(&format!(
-                    "unsupported type {other:?}; expected string, integer, number, boolean, date or list"
-                )),
-                "type",
-            ));
-        }
-    };
+    let in_context =
+        |(m, key): (String, &'static str)| (format!("table `{table}`, field `{name}`: {m}"), key);
+    let ftype = field_type(f).map_err(in_context)?;
     let c = &f["constraints"];
     let pattern = match c["pattern"].as_str() {
         Some(p) => Some(
             Regex::new(&format!("^(?:{p})$"))
-                .map_err(|e| (ctx(&format!("bad pattern: {e}")), "constraints"))?,
+                .map_err(|e| in_context((format!("bad pattern: {e}"), "constraints")))?,
         ),
         None => None,
     };
@@ -507,81 +511,14 @@ fn parse_field(
     if let Some(v) = &vocabulary
         && !vocabularies.contains_key(v)
     {
-        return Err((ctx(&format!("unknown vocabulary `{v}`")), "x-vocabulary"));
+        return Err(in_context((
+            format!("unknown vocabulary `{v}`"),
+            "x-vocabulary",
+        )));
     }
-    let derive = match &f["x-derive"] {
-        Json::Null => None,
-        d => {
-            let from = d["from"].as_str().map(String::from);
-            Some(match (d["part"].as_str(), from) {
-                (Some("start"), Some(from)) => Derive::DatePart {
-                    from,
-                    part: DatePart::Start,
-                },
-                (Some("end"), Some(from)) => Derive::DatePart {
-                    from,
-                    part: DatePart::End,
-                },
-                (Some("precision"), Some(from)) => Derive::DatePart {
-                    from,
-                    part: DatePart::Precision,
-                },
-                (Some("year"), Some(from)) => Derive::DatePart {
-                    from,
-                    part: DatePart::Year,
-                },
-                (Some("ascii"), Some(from)) => Derive::Ascii { from },
-                (Some("source_ids"), _) => Derive::SourceIds,
-                (Some("schema_version"), _) => Derive::SchemaVersion,
-                (Some(p), _) if crate::meaning::DERIVE_PARTS.contains(&p) => {
-                    Derive::Meaning(p.to_string())
-                }
-                (p, _) => return Err((ctx(&format!("unknown x-derive {p:?}")), "x-derive")),
-            })
-        }
-    };
-    let merge = match f["x-merge"].as_str() {
-        None | Some("strict") => Merge::Strict,
-        Some("first") => Merge::First,
-        Some("union") => Merge::Union,
-        Some(m) => {
-            return Err((
-                ctx(&format!(
-                    "unknown x-merge `{m}`; expected strict, first or union"
-                )),
-                "x-merge",
-            ));
-        }
-    };
-    let kind = match f["x-kind"].as_str() {
-        None => Kind::Plain,
-        Some("partial_date") => Kind::PartialDate,
-        Some("amount") => Kind::Amount,
-        Some(k) => return Err((ctx(&format!("unknown x-kind `{k}`")), "x-kind")),
-    };
-    let default = match &f["x-default"] {
-        Json::Null => None,
-        d => Some(Default {
-            false_when: d["false_when"]
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_array()
-                                    .into_iter()
-                                    .flatten()
-                                    .filter_map(|x| x.as_str().map(String::from))
-                                    .collect(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            otherwise: d["otherwise"].as_bool().unwrap_or(true),
-        }),
-    };
+    let derive = derive(&f["x-derive"]).map_err(in_context)?;
+    let merge = merge(f).map_err(in_context)?;
+    let kind = kind(f).map_err(in_context)?;
     Ok(Field {
         description: f["description"].as_str().unwrap_or_default().to_string(),
         raw: f["x-raw"].as_str().map(String::from),
@@ -591,6 +528,7 @@ fn parse_field(
         maximum: c["maximum"].as_f64(),
         reference: f["x-ref"].as_str().map(String::from),
         json: f.clone(),
+        default: default(&f["x-default"]),
         name,
         ftype,
         pattern,
@@ -598,7 +536,90 @@ fn parse_field(
         derive,
         merge,
         kind,
-        default,
+    })
+}
+
+/// What is wrong with a field's schema, and the key that is wrong.
+type FieldFail = (String, &'static str);
+
+fn field_type(f: &Json) -> Result<FieldType, FieldFail> {
+    Ok(match f["type"].as_str() {
+        Some("string") => FieldType::String,
+        Some("integer") => FieldType::Integer,
+        Some("number") => FieldType::Number,
+        Some("boolean") => FieldType::Boolean,
+        Some("date") => FieldType::Date,
+        Some("list") => FieldType::List,
+        other => {
+            return Err((
+                format!(
+                    "unsupported type {other:?}; expected string, integer, number, boolean, date or list"
+                ),
+                "type",
+            ));
+        }
+    })
+}
+
+/// `x-derive`: a column computed from another one, or from the meaning checks.
+fn derive(d: &Json) -> Result<Option<Derive>, FieldFail> {
+    if d.is_null() {
+        return Ok(None);
+    }
+    let from = d["from"].as_str().map(String::from);
+    let date_part = |part| match part {
+        "start" => Some(DatePart::Start),
+        "end" => Some(DatePart::End),
+        "precision" => Some(DatePart::Precision),
+        "year" => Some(DatePart::Year),
+        _ => None,
+    };
+    Ok(Some(match (d["part"].as_str(), from) {
+        (Some(p), Some(from)) if let Some(part) = date_part(p) => Derive::DatePart { from, part },
+        (Some("ascii"), Some(from)) => Derive::Ascii { from },
+        (Some("source_ids"), _) => Derive::SourceIds,
+        (Some("schema_version"), _) => Derive::SchemaVersion,
+        (Some(p), _) if crate::meaning::DERIVE_PARTS.contains(&p) => Derive::Meaning(p.to_string()),
+        (p, _) => return Err((format!("unknown x-derive {p:?}"), "x-derive")),
+    }))
+}
+
+fn merge(f: &Json) -> Result<Merge, FieldFail> {
+    match f["x-merge"].as_str() {
+        None | Some("strict") => Ok(Merge::Strict),
+        Some("first") => Ok(Merge::First),
+        Some("union") => Ok(Merge::Union),
+        Some(m) => Err((
+            format!("unknown x-merge `{m}`; expected strict, first or union"),
+            "x-merge",
+        )),
+    }
+}
+
+fn kind(f: &Json) -> Result<Kind, FieldFail> {
+    match f["x-kind"].as_str() {
+        None => Ok(Kind::Plain),
+        Some("partial_date") => Ok(Kind::PartialDate),
+        Some("amount") => Ok(Kind::Amount),
+        Some(k) => Err((format!("unknown x-kind `{k}`"), "x-kind")),
+    }
+}
+
+/// `x-default`: false when any of the named columns holds one of the listed values.
+fn default(d: &Json) -> Option<Default> {
+    if d.is_null() {
+        return None;
+    }
+    let values = |v: &Json| -> Vec<String> {
+        (v.as_array().into_iter().flatten())
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect()
+    };
+    Some(Default {
+        false_when: (d["false_when"].as_object())
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), values(v))).collect())
+            .unwrap_or_default(),
+        otherwise: d["otherwise"].as_bool().unwrap_or(true),
     })
 }
 

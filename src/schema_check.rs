@@ -70,6 +70,43 @@ pub fn table(j: &Json, text: &str) -> Vec<Fail> {
             vec![],
         )];
     };
+    out.extend(table_keys(obj));
+    let Some(fields) = obj.get("fields").and_then(Json::as_array) else {
+        out.push((
+            Code::Schema,
+            "a table needs `fields`, an array".into(),
+            vec![key("fields")],
+        ));
+        return out;
+    };
+    if fields.is_empty() || fields.len() > MAX_COLUMNS {
+        out.push((
+            Code::Schema,
+            format!(
+                "a table has 1 to {MAX_COLUMNS} fields (Excel's column limit); this one has {}",
+                fields.len()
+            ),
+            vec![key("fields")],
+        ));
+    }
+    let mut seen = Seen::default();
+    for (i, f) in fields.iter().enumerate() {
+        match f.as_object() {
+            Some(fo) => field(i, fo, &mut seen, &mut out),
+            None => out.push((
+                Code::Schema,
+                "a field must be an object".into(),
+                vec![key("fields"), Seg::Index(i)],
+            )),
+        }
+    }
+    out.extend(primary_key(obj.get("primaryKey"), &seen.names));
+    out
+}
+
+/// The table's own keys: a name that can name files and worksheets, known `x-` properties.
+fn table_keys(obj: &serde_json::Map<String, Json>) -> Vec<Fail> {
+    let mut out = vec![];
     match obj.get("name").and_then(Json::as_str) {
         Some(n) if is_slug(n) && n.len() <= MAX_TABLE_NAME => {}
         _ => out.push((
@@ -90,94 +127,77 @@ pub fn table(j: &Json, text: &str) -> Vec<Fail> {
             vec![key("x-raw-table")],
         ));
     }
-    let Some(fields) = obj.get("fields").and_then(Json::as_array) else {
-        out.push((
-            Code::Schema,
-            "a table needs `fields`, an array".into(),
-            vec![key("fields")],
-        ));
-        return out;
-    };
-    if fields.is_empty() || fields.len() > MAX_COLUMNS {
-        out.push((
-            Code::Schema,
-            format!(
-                "a table has 1 to {MAX_COLUMNS} fields (Excel's column limit); this one has {}",
-                fields.len()
-            ),
-            vec![key("fields")],
-        ));
+    out
+}
+
+/// The fields' names and raw keys met so far (each with its field's index).
+#[derive(Default)]
+struct Seen<'j> {
+    names: HashMap<&'j str, usize>,
+    raws: HashMap<&'j str, usize>,
+}
+
+/// The shape of field `i`: string keys, known `x-` properties, constraints, a printable name
+/// and a raw key that no other field has.
+fn field<'j>(
+    i: usize,
+    fo: &'j serde_json::Map<String, Json>,
+    seen: &mut Seen<'j>,
+    out: &mut Vec<Fail>,
+) {
+    let at = |k: &str| vec![key("fields"), Seg::Index(i), key(k)];
+    for k in STRING_KEYS {
+        if fo.get(k).is_some_and(|v| !v.is_string()) {
+            out.push((Code::Schema, format!("`{k}` must be a string"), at(k)));
+        }
     }
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    let mut raws: HashMap<&str, usize> = HashMap::new();
-    for (i, f) in fields.iter().enumerate() {
-        let at = |k: &str| vec![key("fields"), Seg::Index(i), key(k)];
-        let Some(fo) = f.as_object() else {
+    for k in fo.keys().filter(|k| k.starts_with("x-")) {
+        if !FIELD_KEYS.contains(&k.as_str()) {
+            out.push(unknown_property(k, at(k)));
+        }
+    }
+    out.extend(constraints(
+        &fo.get("constraints").cloned().unwrap_or(Json::Null),
+        &at("constraints"),
+    ));
+    if let Some(n) = fo.get("name").and_then(Json::as_str) {
+        if n.is_empty() || n.len() > 255 || n.chars().any(char::is_control) {
+            out.push((
+                Code::SchemaName,
+                "a field name must be printable text of 1 to 255 bytes (it heads a column)".into(),
+                at("name"),
+            ));
+        } else if let Some(first) = seen.names.get(n) {
+            out.push((
+                Code::SchemaDuplicate,
+                format!("field `{n}` is listed twice (first as field {})", first + 1),
+                at("name"),
+            ));
+        } else {
+            seen.names.insert(n, i);
+        }
+    }
+    if let Some(r) = fo.get("x-raw").and_then(Json::as_str) {
+        if ["locator", "derived"].contains(&r) {
             out.push((
                 Code::Schema,
-                "a field must be an object".into(),
-                vec![key("fields"), Seg::Index(i)],
+                format!("`x-raw` cannot be `{r}`: extraction files use that key for every record"),
+                at("x-raw"),
             ));
-            continue;
-        };
-        for k in STRING_KEYS {
-            if fo.get(k).is_some_and(|v| !v.is_string()) {
-                out.push((Code::Schema, format!("`{k}` must be a string"), at(k)));
-            }
-        }
-        for k in fo.keys().filter(|k| k.starts_with("x-")) {
-            if !FIELD_KEYS.contains(&k.as_str()) {
-                out.push(unknown_property(k, at(k)));
-            }
-        }
-        out.extend(constraints(
-            &fo.get("constraints").cloned().unwrap_or(Json::Null),
-            &at("constraints"),
-        ));
-        if let Some(n) = fo.get("name").and_then(Json::as_str) {
-            if n.is_empty() || n.len() > 255 || n.chars().any(char::is_control) {
-                out.push((
-                    Code::SchemaName,
-                    "a field name must be printable text of 1 to 255 bytes (it heads a column)"
-                        .into(),
-                    at("name"),
-                ));
-            } else if let Some(first) = names.get(n) {
-                out.push((
-                    Code::SchemaDuplicate,
-                    format!("field `{n}` is listed twice (first as field {})", first + 1),
-                    at("name"),
-                ));
-            } else {
-                names.insert(n, i);
-            }
-        }
-        if let Some(r) = fo.get("x-raw").and_then(Json::as_str) {
-            if ["locator", "derived"].contains(&r) {
-                out.push((
-                    Code::Schema,
-                    format!(
-                        "`x-raw` cannot be `{r}`: extraction files use that key for every record"
-                    ),
-                    at("x-raw"),
-                ));
-            } else if let Some(first) = raws.get(r) {
-                out.push((
-                    Code::SchemaDuplicate,
-                    format!(
-                        "two fields read the raw key `{r}` (fields {} and {})",
-                        first + 1,
-                        i + 1
-                    ),
-                    at("x-raw"),
-                ));
-            } else {
-                raws.insert(r, i);
-            }
+        } else if let Some(first) = seen.raws.get(r) {
+            out.push((
+                Code::SchemaDuplicate,
+                format!(
+                    "two fields read the raw key `{r}` (fields {} and {})",
+                    first + 1,
+                    i + 1
+                ),
+                at("x-raw"),
+            ));
+        } else {
+            seen.raws.insert(r, i);
         }
     }
-    out.extend(primary_key(obj.get("primaryKey"), &names));
-    out
 }
 
 fn unknown_property(k: &str, at: Vec<Seg>) -> Fail {
