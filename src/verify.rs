@@ -762,227 +762,263 @@ pub fn run(
         ]);
     }
     let source_table = schema.tables.iter().position(|t| t.name == "sources");
-    let mut problems = vec![];
-    let mut stats = Stats::default();
-    let mut accepted = vec![];
+    let mut out = Outcome {
+        stats: Stats::default(),
+        accepted: vec![],
+        problems: vec![],
+    };
     // The document of every extraction file that has a [source].
     let mut docs: BTreeMap<u32, Document> = BTreeMap::new();
     for r in records.iter().filter(|r| Some(r.table) == source_table) {
-        let t = &schema.tables[r.table];
-        let file = r
-            .fields
-            .iter()
-            .find(|(fi, _, _)| t.fields[*fi].name == "file");
-        let (name, pos) = match file {
-            Some((_, Value::Str(s), p)) => (s.to_string(), *p),
-            _ => (format!("{}.txt", r.id), r.pos),
-        };
-        let path = sources.join(&name);
-        // Only a plain file name, read as a bounded regular file inside --sources.
-        if let Some(why) = crate::source_ref::file_problem(&name) {
-            problems.push(
-                Problem::new(
-                    Code::SourceFileName,
-                    format!("`file` = `{name}` is not accepted: {why}"),
-                )
-                .at(ex.loc(pos))
-                .record(&t.name, &r.id)
-                .field("file")
-                .expected("the plain file name of the document in the sources directory"),
-            );
-            continue;
-        }
-        match crate::fsio::read_in_tree(sources, Path::new(&name), crate::fsio::MAX_DOCUMENT_BYTES)
-        {
-            Ok(b) => {
-                let text = String::from_utf8_lossy(&b);
-                let doc = Document::new(&name, &text);
-                problems.extend(source_year(&doc, r, t).map(|p| p.at(ex.loc(r.pos))));
+        match document(ex, r, &schema.tables[r.table], sources) {
+            Ok((doc, year)) => {
+                out.problems.extend(year);
                 docs.insert(r.pos.file, doc);
             }
-            Err(
-                e @ (crate::fsio::ReadError::NotRegular(_)
-                | crate::fsio::ReadError::TooLarge { .. }
-                | crate::fsio::ReadError::Outside(_)),
-            ) => {
-                let mut p = e.problem(
-                    Code::Io,
-                    &path,
-                    "a regular file inside the sources directory, at most 64 MiB",
-                );
-                p.loc = Some(ex.loc(pos));
-                problems.push(p.record(&t.name, &r.id).field("file"));
-            }
-            Err(e) => problems.push(
-                Problem::new(
-                    Code::MissingDocument,
-                    format!("cannot read the cited document {}: {e}", path.display()),
-                )
-                .at(ex.loc(pos))
-                .record(&t.name, &r.id)
-                .field("file")
-                .expected(format!(
-                    "the document `{name}` in {} (or the right `file` name)",
-                    sources.display()
-                )),
-            ),
+            Err(p) => out.problems.push(p),
         }
     }
-    stats.documents = docs.len();
+    out.stats.documents = docs.len();
     for r in records.iter().filter(|r| Some(r.table) != source_table) {
-        let Some(doc) = docs.get(&r.pos.file) else {
-            continue; // raw/resolutions.toml, or a file whose document is reported missing
-        };
-        stats.records += 1;
-        let t = &schema.tables[r.table];
-        // Figures are looked for in the passage the locator names; when it cannot be
-        // followed, that is reported and the figures are still checked against the document.
-        let passage = doc.passage(&r.locator).map_err(|(code, msg)| {
-            problems.push(
-                Problem::new(code, msg)
-                    .at(ex.loc(r.pos))
-                    .record(&t.name, &r.id)
-                    .field("locator")
-                    .expected(format!("a locator naming the paragraphs of {} that state the record's figures, e.g. `Section heading, ¶12` or `¶12-14; ¶20` (paragraphs: `pillars paragraphs {}`; see docs/ANNOTATING.md)", doc.name, doc.name)),
-            )
-        }).ok();
-        for (fi, value, pos) in &r.fields {
-            let f = &t.fields[*fi];
-            let fname = f.raw.as_deref().unwrap_or(&f.name);
-            let numeric = matches!(f.ftype, FieldType::Integer | FieldType::Number);
-            let is_date = f.kind == Kind::PartialDate;
-            let free_text = f.ftype == FieldType::String && f.merge == Merge::First;
-            if !(numeric || is_date || free_text) {
-                continue;
-            }
-            // (value, what was written, byte range in the extraction file, kind)
-            let mut figures: Vec<(Option<f64>, String, Pos, &str)> = vec![];
-            let literal_start = pos.start as usize;
-            let file_text = &ex.files[pos.file as usize].text;
-            let literal = file_text
-                .get(pos.start as usize..pos.end as usize)
-                .unwrap_or_default();
-            let sub = |needle: &str, from: usize| -> Pos {
-                match literal.get(from..).and_then(|l| l.find(needle)) {
-                    Some(i) => Pos {
-                        file: pos.file,
-                        start: (literal_start + from + i) as u32,
-                        end: (literal_start + from + i + needle.len()) as u32,
-                    },
-                    None => *pos,
-                }
-            };
-            match value {
-                Value::Int(i) if numeric => {
-                    figures.push((Some(*i as f64), i.to_string(), *pos, "number"))
-                }
-                Value::Num(n) if numeric => figures.push((Some(*n), fmt_num(*n), *pos, "number")),
-                Value::PDate(d) if is_date => {
-                    let mut from = 0;
-                    for y in d.text.split('/').map(|p| &p[..4.min(p.len())]) {
-                        let p = sub(y, from);
-                        from = (p.end as usize).saturating_sub(literal_start);
-                        figures.push((y.parse().ok(), y.to_string(), p, "year"));
-                    }
-                }
-                Value::Str(s) if free_text => {
-                    let mut from = 0;
-                    for tf in text_figures(s) {
-                        let (v, written) = match &tf {
-                            TextFigure::Number { value, start, end } => {
-                                (Some(*value), s[*start..*end].to_string())
-                            }
-                            TextFigure::Designation { token, .. } => (None, token.clone()),
-                        };
-                        let p = sub(&written, from);
-                        if p != *pos {
-                            from = (p.end as usize).saturating_sub(literal_start);
-                        }
-                        figures.push((v, written, p, "text"));
-                    }
-                }
-                _ => {}
-            }
-            if let Value::Str(text) = value
-                && free_text
-                && let Some(p) = copied(doc, fname, text)
-            {
-                stats.copied += 1;
-                problems.push(p.at(ex.loc(*pos)).record(&t.name, &r.id).field(fname));
-            }
-            if figures.is_empty() {
-                continue;
-            }
-            if let Some((_, reason)) = r.derived.iter().find(|(d, _)| d == fi) {
-                stats.derived += 1;
-                accepted.push(Accepted {
-                    loc: ex.loc(*pos),
-                    table: t.name.clone(),
-                    record: r.id.clone(),
-                    field: fname.to_string(),
-                    reason: reason.clone(),
-                });
-                continue;
-            }
-            for (v, written, p, kind) in figures {
-                match kind {
-                    "number" => stats.numbers += 1,
-                    "year" => stats.years += 1,
-                    _ => stats.in_text += 1,
-                }
-                let in_doc = match v {
-                    Some(v) => doc.has(v),
-                    None => doc.has_token(&written),
-                };
-                let in_passage = match (&passage, v) {
-                    (None, _) => in_doc,
-                    (Some(p), Some(v)) => doc.has_in(v, p),
-                    (Some(p), None) => doc.has_token_in(&written, p),
-                };
-                if in_passage {
-                    continue;
-                }
-                stats.mismatches += 1;
-                if in_doc {
-                    problems
-                        .push(outside_passage(doc, r, fname, &written, v, &t.name).at(ex.loc(p)));
-                    continue;
-                }
-                let what = match (kind, v) {
-                    ("number", Some(v)) if written != fmt_num(v) => {
-                        format!("{} (`{written}`)", fmt_num(v))
-                    }
-                    ("number", _) => format!("`{written}`"),
-                    ("year", _) => format!("year {written}"),
-                    (_, Some(_)) => format!("`{written}` in the text"),
-                    (_, None) => format!("name `{written}` in the text"),
-                };
-                let mut expected = format!(
-                    "a figure stated in {} (see docs/ANNOTATING.md); correct it, remove it from free text, or mark it derived = {{ {fname} = \"reason\" }}",
-                    doc.name
-                );
-                if let Some(hint) = v.and_then(|v| doc.nearest(v)) {
-                    expected = format!("{expected}; {hint}");
-                }
-                problems.push(
-                    Problem::new(
-                        Code::Evidence,
-                        format!("{what} is not in the cited document {}", doc.name),
-                    )
-                    .at(ex.loc(p))
-                    .record(&t.name, &r.id)
-                    .field(fname)
-                    .expected(expected),
-                );
+        // raw/resolutions.toml, or a file whose document is reported missing.
+        if let Some(doc) = docs.get(&r.pos.file) {
+            out.stats.records += 1;
+            record(ex, r, &schema.tables[r.table], doc, &mut out);
+        }
+    }
+    crate::diagnostic::sort(&mut out.problems);
+    Ok(out)
+}
+
+/// The document a `sources` record cites (its `file`, read inside `sources`), with a problem
+/// when the record's year is not the document's.
+fn document(
+    ex: &Extraction,
+    r: &Record<Value>,
+    t: &TableSchema,
+    sources: &Path,
+) -> Result<(Document, Option<Problem>), Problem> {
+    let file = r
+        .fields
+        .iter()
+        .find(|(fi, _, _)| t.fields[*fi].name == "file");
+    let (name, pos) = match file {
+        Some((_, Value::Str(s), p)) => (s.to_string(), *p),
+        _ => (format!("{}.txt", r.id), r.pos),
+    };
+    let path = sources.join(&name);
+    // Only a plain file name, read as a bounded regular file inside --sources.
+    if let Some(why) = crate::source_ref::file_problem(&name) {
+        return Err(Problem::new(
+            Code::SourceFileName,
+            format!("`file` = `{name}` is not accepted: {why}"),
+        )
+        .at(ex.loc(pos))
+        .record(&t.name, &r.id)
+        .field("file")
+        .expected("the plain file name of the document in the sources directory"));
+    }
+    match crate::fsio::read_in_tree(sources, Path::new(&name), crate::fsio::MAX_DOCUMENT_BYTES) {
+        Ok(b) => {
+            let doc = Document::new(&name, &String::from_utf8_lossy(&b));
+            let year = source_year(&doc, r, t).map(|p| p.at(ex.loc(r.pos)));
+            Ok((doc, year))
+        }
+        Err(
+            e @ (crate::fsio::ReadError::NotRegular(_)
+            | crate::fsio::ReadError::TooLarge { .. }
+            | crate::fsio::ReadError::Outside(_)),
+        ) => {
+            let mut p = e.problem(
+                Code::Io,
+                &path,
+                "a regular file inside the sources directory, at most 64 MiB",
+            );
+            p.loc = Some(ex.loc(pos));
+            Err(p.record(&t.name, &r.id).field("file"))
+        }
+        Err(e) => Err(Problem::new(
+            Code::MissingDocument,
+            format!("cannot read the cited document {}: {e}", path.display()),
+        )
+        .at(ex.loc(pos))
+        .record(&t.name, &r.id)
+        .field("file")
+        .expected(format!(
+            "the document `{name}` in {} (or the right `file` name)",
+            sources.display()
+        ))),
+    }
+}
+
+/// A figure of a value: (its value when it is a number, what was written, where, kind).
+type Figure<'k> = (Option<f64>, String, Pos, &'k str);
+
+/// Checks one record's numbers, years and free text against its document.
+fn record(ex: &Extraction, r: &Record<Value>, t: &TableSchema, doc: &Document, out: &mut Outcome) {
+    // Figures are looked for in the passage the locator names; when it cannot be followed,
+    // that is reported and the figures are still checked against the document.
+    let passage = doc.passage(&r.locator).map_err(|(code, msg)| {
+        out.problems.push(
+            Problem::new(code, msg)
+                .at(ex.loc(r.pos))
+                .record(&t.name, &r.id)
+                .field("locator")
+                .expected(format!("a locator naming the paragraphs of {} that state the record's figures, e.g. `Section heading, ¶12` or `¶12-14; ¶20` (paragraphs: `pillars paragraphs {}`; see docs/ANNOTATING.md)", doc.name, doc.name)),
+        )
+    }).ok();
+    for (fi, value, pos) in &r.fields {
+        let f = &t.fields[*fi];
+        let fname = f.raw.as_deref().unwrap_or(&f.name);
+        let free_text = f.ftype == FieldType::String && f.merge == Merge::First;
+        let figures = figures(ex, f, value, *pos);
+        if let Value::Str(text) = value
+            && free_text
+            && let Some(p) = copied(doc, fname, text)
+        {
+            out.stats.copied += 1;
+            out.problems
+                .push(p.at(ex.loc(*pos)).record(&t.name, &r.id).field(fname));
+        }
+        if figures.is_empty() {
+            continue;
+        }
+        if let Some((_, reason)) = r.derived.iter().find(|(d, _)| d == fi) {
+            out.stats.derived += 1;
+            out.accepted.push(Accepted {
+                loc: ex.loc(*pos),
+                table: t.name.clone(),
+                record: r.id.clone(),
+                field: fname.to_string(),
+                reason: reason.clone(),
+            });
+            continue;
+        }
+        for figure in figures {
+            let at = (r, fname, t.name.as_str());
+            if let Some(p) = evidence(ex, doc, passage.as_deref(), at, figure, &mut out.stats) {
+                out.problems.push(p);
             }
         }
     }
-    crate::diagnostic::sort(&mut problems);
-    Ok(Outcome {
-        stats,
-        accepted,
-        problems,
-    })
+}
+
+/// The figures of one value that its document must state: a number, the years of a date,
+/// the numbers and designations written in free text (none for other fields).
+fn figures<'k>(
+    ex: &Extraction,
+    f: &crate::schema::Field,
+    value: &Value,
+    pos: Pos,
+) -> Vec<Figure<'k>> {
+    let numeric = matches!(f.ftype, FieldType::Integer | FieldType::Number);
+    let is_date = f.kind == Kind::PartialDate;
+    let free_text = f.ftype == FieldType::String && f.merge == Merge::First;
+    let literal_start = pos.start as usize;
+    let file_text = &ex.files[pos.file as usize].text;
+    let literal = file_text
+        .get(pos.start as usize..pos.end as usize)
+        .unwrap_or_default();
+    // Where `needle` is in the value's literal, from byte `from` on (the whole value when
+    // it is not there as written).
+    let sub = |needle: &str, from: usize| -> Pos {
+        match literal.get(from..).and_then(|l| l.find(needle)) {
+            Some(i) => Pos {
+                file: pos.file,
+                start: (literal_start + from + i) as u32,
+                end: (literal_start + from + i + needle.len()) as u32,
+            },
+            None => pos,
+        }
+    };
+    let mut figures: Vec<Figure> = vec![];
+    match value {
+        Value::Int(i) if numeric => figures.push((Some(*i as f64), i.to_string(), pos, "number")),
+        Value::Num(n) if numeric => figures.push((Some(*n), fmt_num(*n), pos, "number")),
+        Value::PDate(d) if is_date => {
+            let mut from = 0;
+            for y in d.text.split('/').map(|p| &p[..4.min(p.len())]) {
+                let p = sub(y, from);
+                from = (p.end as usize).saturating_sub(literal_start);
+                figures.push((y.parse().ok(), y.to_string(), p, "year"));
+            }
+        }
+        Value::Str(s) if free_text => {
+            let mut from = 0;
+            for tf in text_figures(s) {
+                let (v, written) = match &tf {
+                    TextFigure::Number { value, start, end } => {
+                        (Some(*value), s[*start..*end].to_string())
+                    }
+                    TextFigure::Designation { token, .. } => (None, token.clone()),
+                };
+                let p = sub(&written, from);
+                if p != pos {
+                    from = (p.end as usize).saturating_sub(literal_start);
+                }
+                figures.push((v, written, p, "text"));
+            }
+        }
+        _ => {}
+    }
+    figures
+}
+
+/// A figure not stated in the passage its record's locator names (or, without a passage,
+/// anywhere in the document); counted in `stats`.
+fn evidence(
+    ex: &Extraction,
+    doc: &Document,
+    passage: Option<&[Range<usize>]>,
+    (r, fname, table): (&Record<Value>, &str, &str),
+    (v, written, p, kind): Figure,
+    stats: &mut Stats,
+) -> Option<Problem> {
+    match kind {
+        "number" => stats.numbers += 1,
+        "year" => stats.years += 1,
+        _ => stats.in_text += 1,
+    }
+    let in_doc = match v {
+        Some(v) => doc.has(v),
+        None => doc.has_token(&written),
+    };
+    let in_passage = match (passage, v) {
+        (None, _) => in_doc,
+        (Some(p), Some(v)) => doc.has_in(v, p),
+        (Some(p), None) => doc.has_token_in(&written, p),
+    };
+    if in_passage {
+        return None;
+    }
+    stats.mismatches += 1;
+    if in_doc {
+        return Some(outside_passage(doc, r, fname, &written, v, table).at(ex.loc(p)));
+    }
+    let what = match (kind, v) {
+        ("number", Some(v)) if written != fmt_num(v) => format!("{} (`{written}`)", fmt_num(v)),
+        ("number", _) => format!("`{written}`"),
+        ("year", _) => format!("year {written}"),
+        (_, Some(_)) => format!("`{written}` in the text"),
+        (_, None) => format!("name `{written}` in the text"),
+    };
+    let mut expected = format!(
+        "a figure stated in {} (see docs/ANNOTATING.md); correct it, remove it from free text, or mark it derived = {{ {fname} = \"reason\" }}",
+        doc.name
+    );
+    if let Some(hint) = v.and_then(|v| doc.nearest(v)) {
+        expected = format!("{expected}; {hint}");
+    }
+    Some(
+        Problem::new(
+            Code::Evidence,
+            format!("{what} is not in the cited document {}", doc.name),
+        )
+        .at(ex.loc(p))
+        .record(table, &r.id)
+        .field(fname)
+        .expected(expected),
+    )
 }
 
 #[cfg(test)]
