@@ -303,29 +303,21 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
     let mut rng = Rng::new(seed ^ (records as u64).rotate_left(17) ^ (files as u64));
     let width = files.to_string().len().max(4);
     let names: Vec<String> = (0..files).map(|i| format!("synth-{i:0width$}")).collect();
-    let mut bodies: Vec<String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            format!(
-                "[source]\nsource_id = {}\nfile = {}\ntitle = {}\nauthors = [{}]\npublisher = \"Synthetic Press\"\nyear = {}\nkind = {}\n",
-                q(n),
-                q(&format!("{n}.txt")),
-                q(&format!("Synthetic document {i} on Serbia's relations")),
-                if i % 3 == 0 { String::new() } else { q(&format!("Author {i}")) },
-                2000 + i % 25,
-                q(["news", "report", "policy_paper", "journal_article", "book"][i % 5]),
-            )
-        })
-        .collect();
-    let mut resolutions = String::from(
-        "# Synthetic resolutions: which value is kept where synthetic sources disagree.\n",
-    );
-    let mut sum = Summary {
-        files,
-        ..Default::default()
+    let mut g = Generator {
+        bodies: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| source(i, n))
+            .collect(),
+        resolutions: String::from(
+            "# Synthetic resolutions: which value is kept where synthetic sources disagree.\n",
+        ),
+        sum: Summary {
+            files,
+            ..Default::default()
+        },
+        n_actors: 0,
     };
-    let mut n_actors = 0usize;
     for kind in [
         Kind::Actor,
         Kind::Event,
@@ -335,12 +327,70 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
     ] {
         // Entries for this table: its share of `records`; indicators take the remainder.
         let target = if kind == Kind::Indicator {
-            records - sum.entries
+            records - g.sum.entries
         } else {
             records * kind.share() / 100
         };
-        let mut written = 0;
-        let mut logical = 0usize;
+        g.table(kind, target, &mut rng);
+    }
+    let mut out: Vec<(String, String)> = names
+        .into_iter()
+        .zip(g.bodies)
+        .map(|(n, b)| (format!("{n}.toml"), b))
+        .collect();
+    // A file of only comments would be a file without a [source]: write it only when needed.
+    if g.sum.resolutions > 0 {
+        out.push(("resolutions.toml".into(), g.resolutions));
+    }
+    out.sort();
+    (out, g.sum)
+}
+
+/// A file's `[source]` table.
+fn source(i: usize, n: &str) -> String {
+    format!(
+        "[source]\nsource_id = {}\nfile = {}\ntitle = {}\nauthors = [{}]\npublisher = \"Synthetic Press\"\nyear = {}\nkind = {}\n",
+        q(n),
+        q(&format!("{n}.txt")),
+        q(&format!("Synthetic document {i} on Serbia's relations")),
+        if i.is_multiple_of(3) {
+            String::new()
+        } else {
+            q(&format!("Author {i}"))
+        },
+        2000 + i % 25,
+        q(["news", "report", "policy_paper", "journal_article", "book"][i % 5]),
+    )
+}
+
+/// The files being written, the resolutions file and the counts.
+struct Generator {
+    bodies: Vec<String>,
+    resolutions: String,
+    sum: Summary,
+    /// Actors written so far (the other tables name them).
+    n_actors: usize,
+}
+
+/// What every copy of one record shares.
+struct Shared {
+    kind: Kind,
+    logical: usize,
+    year: u32,
+    month: u32,
+    day: u32,
+    precision: usize,
+    partner: &'static str,
+    sector: &'static str,
+    /// Later copies disagree on one structured field (a resolution settles it).
+    conflict: bool,
+}
+
+impl Generator {
+    /// `target` entries of one table, each record in 1 to 3 files.
+    fn table(&mut self, kind: Kind, target: usize, rng: &mut Rng) {
+        let files = self.bodies.len();
+        let (mut written, mut logical) = (0, 0usize);
         while written < target {
             let id = format!("{}-{logical:07}", kind.raw());
             logical += 1;
@@ -357,188 +407,204 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
             .min(target - written);
             let first_file = rng.below(files);
             let stride = (files / copies).max(1);
-            // Structured values shared by every copy.
-            let year = 1995 + rng.below(30) as u32;
-            let month = 1 + rng.below(12) as u32;
-            let day = 1 + rng.below(28) as u32;
-            let precision = rng.below(4);
-            let partner = rng.pick(&PARTNERS);
-            let sector = rng.pick(&SECTORS);
-            // Actor ids: persons have even numbers, companies odd. Events name companies,
-            // visits and deal counterparties persons, so no event shares an actor with a
-            // visit or a deal and the duplicate check (src/meaning/duplicates.rs) sees
-            // distinct records.
-            let actor = |rng: &mut Rng, odd: usize| {
-                let k = if n_actors < 2 {
-                    0
-                } else {
-                    rng.below(n_actors / 2) * 2 + odd
-                };
-                format!("actor-{k:07}")
+            let mut shared = Shared {
+                kind,
+                logical,
+                year: 1995 + rng.below(30) as u32,
+                month: 1 + rng.below(12) as u32,
+                day: 1 + rng.below(28) as u32,
+                precision: rng.below(4),
+                partner: rng.pick(&PARTNERS),
+                sector: rng.pick(&SECTORS),
+                conflict: false,
             };
-            // A real disagreement on one structured field, settled by a resolution.
-            let conflict = copies > 1 && rng.chance(10);
+            shared.conflict = copies > 1 && rng.chance(10);
             for c in 0..copies {
                 let file = (first_file + c * stride) % files;
-                let b = &mut bodies[file];
-                let text_date = if c > 0 && precision < 2 && kind != Kind::Indicator {
-                    // Later copies may refine a year to a month or a month to a day.
-                    date_text(year, month, day, precision + 1)
-                } else {
-                    date_text(year, month, day, precision)
-                };
-                let locator = format!("Section {}, para {}", 1 + rng.below(9), 1 + rng.below(20));
-                let _ = write!(b, "\n[[{}]]\nid = {}\n", kind.raw(), q(&id));
-                match kind {
-                    Kind::Actor => {
-                        let i = logical - 1;
-                        let person = i.is_multiple_of(2);
-                        let name = if person {
-                            format!("{} {} {i}", FIRST[i % 10], LAST[(i / 10) % 10])
-                        } else {
-                            format!("{} Company {i}", LAST[i % 10])
-                        };
-                        let _ = writeln!(b, "name = {}", q(&name));
-                        let _ = writeln!(b, "aliases = {}", list(&[format!("Alias {i}-{c}")]));
-                        let _ = writeln!(
-                            b,
-                            "actor_type = {}",
-                            q(if person {
-                                "person"
-                            } else {
-                                ACTOR_TYPES[1 + i % 7]
-                            })
-                        );
-                        let _ = writeln!(b, "country = {}", q(partner));
-                        let _ = writeln!(b, "role = {}", q(&words(&mut rng, 3)));
-                    }
-                    Kind::Event => {
-                        let _ = writeln!(b, "date = {}", q(&text_date));
-                        let _ = writeln!(b, "partner = {}", q(partner));
-                        let (event_type, cameo) = EVENT_TYPES[logical % EVENT_TYPES.len()];
-                        let _ = writeln!(b, "event_type = {}", q(event_type));
-                        let _ = writeln!(b, "cameo = {}", q(cameo));
-                        let _ = writeln!(b, "sector = {}", q(sector));
-                        let _ = writeln!(b, "title = {}", q(&title(&mut rng, logical)));
-                        let _ = writeln!(b, "description = {}", q(&words(&mut rng, 14)));
-                        let _ = writeln!(b, "location = {}", q(rng.pick(&CITIES)));
-                        let n = if n_actors > 0 { rng.below(3) } else { 0 };
-                        let ids: Vec<String> = (0..n).map(|_| actor(&mut rng, 1)).collect();
-                        let _ = writeln!(b, "actor_ids = {}", list(&ids));
-                    }
-                    Kind::Deal => {
-                        let _ = writeln!(b, "date = {}", q(&text_date));
-                        let _ = writeln!(b, "partner = {}", q(partner));
-                        let _ = writeln!(
-                            b,
-                            "deal_type = {}",
-                            q(DEAL_TYPES[logical % DEAL_TYPES.len()])
-                        );
-                        let _ = writeln!(b, "sector = {}", q(sector));
-                        let _ = writeln!(b, "title = {}", q(&title(&mut rng, logical)));
-                        let _ = writeln!(b, "description = {}", q(&words(&mut rng, 12)));
-                        if n_actors > 0 {
-                            let cp = format!(
-                                "actor-{:07}",
-                                (logical * 2) % (n_actors - n_actors % 2).max(2)
-                            );
-                            let _ = writeln!(b, "counterparty = {}", q(&cp));
-                        }
-                        let _ = writeln!(b, "item = {}", q(&words(&mut rng, 2)));
-                        let _ = writeln!(b, "quantity_ordered = {}", 1 + logical % 40);
-                        // Amounts use the same seed for every copy, so copies agree.
-                        let mut arng = Rng::new(logical as u64 ^ 0xA11);
-                        let _ = writeln!(b, "amount = {}", q(&amount_text(&mut arng)));
-                        let _ = writeln!(b, "currency = {}", q(CURRENCIES[logical % 4]));
-                        if logical % 4 == 1 {
-                            let _ = writeln!(b, "stake_pct = {}", logical % 101);
-                        }
-                        let status = if conflict && c > 0 {
-                            STATUSES[(logical + 1) % STATUSES.len()]
-                        } else {
-                            STATUSES[logical % STATUSES.len()]
-                        };
-                        let _ = writeln!(b, "status = {}", q(status));
-                    }
-                    Kind::Visit => {
-                        let _ = writeln!(b, "date = {}", q(&text_date));
-                        let _ = writeln!(b, "partner = {}", q(partner));
-                        let _ = writeln!(b, "direction = {}", q(DIRECTIONS[logical % 3]));
-                        let _ = writeln!(b, "visit_type = {}", q(VISIT_TYPES[logical % 4]));
-                        if n_actors > 0 {
-                            let v = actor(&mut rng, 0);
-                            let h = actor(&mut rng, 0);
-                            let _ = writeln!(b, "visitor_ids = {}", list(&[v]));
-                            let _ = writeln!(b, "host_ids = {}", list(&[h]));
-                        }
-                        let _ = writeln!(b, "location = {}", q(rng.pick(&CITIES)));
-                        let _ = writeln!(b, "description = {}", q(&words(&mut rng, 10)));
-                    }
-                    Kind::Indicator => {
-                        let code = INDICATORS[logical % INDICATORS.len()];
-                        let percent = is_share(logical);
-                        let _ = writeln!(b, "indicator = {}", q(code));
-                        let _ = writeln!(b, "partner = {}", q(partner));
-                        let _ = writeln!(b, "period = {}", q(&text_date));
-                        let value = indicator_value(logical, conflict && c > 0);
-                        let _ = writeln!(b, "value = {}", q(&value));
-                        let _ =
-                            writeln!(b, "unit = {}", q(if percent { "percent" } else { "EUR" }));
-                        if logical.is_multiple_of(5) && n_actors > 0 {
-                            // Structured: the same actor in every copy.
-                            let by = format!("actor-{:07}", (logical * 7) % n_actors.max(1));
-                            let _ = writeln!(b, "claimed_by = {}", q(&by));
-                        }
-                        let _ = writeln!(b, "description = {}", q(&words(&mut rng, 8)));
-                    }
-                }
-                let _ = writeln!(b, "locator = {}", q(&locator));
+                self.entry(file, &id, &shared, c, rng);
             }
-            if conflict && matches!(kind, Kind::Deal | Kind::Indicator) {
-                // Keep the first source's value; the later copies claim another one.
-                let (field, value) = if kind == Kind::Deal {
-                    ("status", q(STATUSES[logical % STATUSES.len()]))
-                } else {
-                    ("value", q(&indicator_value(logical, false)))
-                };
-                let _ = write!(
-                    resolutions,
-                    "\n[[resolution]]\ntable = {}\nid = {}\nfield = {}\nvalue = {}\nreason = {}\n",
-                    q(kind.raw()),
-                    q(&id),
-                    q(field),
-                    value,
-                    q("The first synthetic source is the more reliable one.")
-                );
-                sum.resolutions += 1;
+            if shared.conflict && matches!(kind, Kind::Deal | Kind::Indicator) {
+                self.resolution(kind, &id, logical);
             }
             written += copies;
-            sum.shared_entries += copies - 1;
+            self.sum.shared_entries += copies - 1;
         }
         if kind == Kind::Actor {
-            n_actors = logical;
+            self.n_actors = logical;
         }
-        sum.entries += written;
-        let n = logical;
+        self.sum.entries += written;
         match kind {
-            Kind::Actor => sum.actors = n,
-            Kind::Event => sum.events = n,
-            Kind::Deal => sum.deals = n,
-            Kind::Visit => sum.visits = n,
-            Kind::Indicator => sum.indicators = n,
+            Kind::Actor => self.sum.actors = logical,
+            Kind::Event => self.sum.events = logical,
+            Kind::Deal => self.sum.deals = logical,
+            Kind::Visit => self.sum.visits = logical,
+            Kind::Indicator => self.sum.indicators = logical,
         }
     }
-    let mut out: Vec<(String, String)> = names
-        .into_iter()
-        .zip(bodies)
-        .map(|(n, b)| (format!("{n}.toml"), b))
-        .collect();
-    // A file of only comments would be a file without a [source]: write it only when needed.
-    if sum.resolutions > 0 {
-        out.push(("resolutions.toml".into(), resolutions));
+
+    /// Copy `c` of a record, in file `file`.
+    fn entry(&mut self, file: usize, id: &str, r: &Shared, c: usize, rng: &mut Rng) {
+        let n_actors = self.n_actors;
+        let b = &mut self.bodies[file];
+        let text_date = if c > 0 && r.precision < 2 && r.kind != Kind::Indicator {
+            // Later copies may refine a year to a month or a month to a day.
+            date_text(r.year, r.month, r.day, r.precision + 1)
+        } else {
+            date_text(r.year, r.month, r.day, r.precision)
+        };
+        let locator = format!("Section {}, para {}", 1 + rng.below(9), 1 + rng.below(20));
+        let _ = write!(b, "\n[[{}]]\nid = {}\n", r.kind.raw(), q(id));
+        match r.kind {
+            Kind::Actor => actor_fields(b, r, c, rng),
+            Kind::Event => event_fields(b, r, &text_date, n_actors, rng),
+            Kind::Deal => deal_fields(b, r, c, &text_date, n_actors, rng),
+            Kind::Visit => visit_fields(b, r, &text_date, n_actors, rng),
+            Kind::Indicator => indicator_fields(b, r, c, &text_date, n_actors, rng),
+        }
+        let _ = writeln!(b, "locator = {}", q(&locator));
     }
-    out.sort();
-    (out, sum)
+
+    /// Keeps the first source's value; the later copies claim another one.
+    fn resolution(&mut self, kind: Kind, id: &str, logical: usize) {
+        let (field, value) = if kind == Kind::Deal {
+            ("status", q(STATUSES[logical % STATUSES.len()]))
+        } else {
+            ("value", q(&indicator_value(logical, false)))
+        };
+        let _ = write!(
+            self.resolutions,
+            "\n[[resolution]]\ntable = {}\nid = {}\nfield = {}\nvalue = {}\nreason = {}\n",
+            q(kind.raw()),
+            q(id),
+            q(field),
+            value,
+            q("The first synthetic source is the more reliable one.")
+        );
+        self.sum.resolutions += 1;
+    }
+}
+
+/// An actor id. Persons have even numbers, companies odd: events name companies, visits and
+/// deal counterparties persons, so no event shares an actor with a visit or a deal and the
+/// duplicate check (src/meaning/duplicates.rs) sees distinct records.
+fn actor(rng: &mut Rng, n_actors: usize, odd: usize) -> String {
+    let k = if n_actors < 2 {
+        0
+    } else {
+        rng.below(n_actors / 2) * 2 + odd
+    };
+    format!("actor-{k:07}")
+}
+
+fn actor_fields(b: &mut String, r: &Shared, c: usize, rng: &mut Rng) {
+    let i = r.logical - 1;
+    let person = i.is_multiple_of(2);
+    let name = if person {
+        format!("{} {} {i}", FIRST[i % 10], LAST[(i / 10) % 10])
+    } else {
+        format!("{} Company {i}", LAST[i % 10])
+    };
+    let _ = writeln!(b, "name = {}", q(&name));
+    let _ = writeln!(b, "aliases = {}", list(&[format!("Alias {i}-{c}")]));
+    let actor_type = if person {
+        "person"
+    } else {
+        ACTOR_TYPES[1 + i % 7]
+    };
+    let _ = writeln!(b, "actor_type = {}", q(actor_type));
+    let _ = writeln!(b, "country = {}", q(r.partner));
+    let _ = writeln!(b, "role = {}", q(&words(rng, 3)));
+}
+
+fn event_fields(b: &mut String, r: &Shared, date: &str, n_actors: usize, rng: &mut Rng) {
+    let _ = writeln!(b, "date = {}", q(date));
+    let _ = writeln!(b, "partner = {}", q(r.partner));
+    let (event_type, cameo) = EVENT_TYPES[r.logical % EVENT_TYPES.len()];
+    let _ = writeln!(b, "event_type = {}", q(event_type));
+    let _ = writeln!(b, "cameo = {}", q(cameo));
+    let _ = writeln!(b, "sector = {}", q(r.sector));
+    let _ = writeln!(b, "title = {}", q(&title(rng, r.logical)));
+    let _ = writeln!(b, "description = {}", q(&words(rng, 14)));
+    let _ = writeln!(b, "location = {}", q(rng.pick(&CITIES)));
+    let n = if n_actors > 0 { rng.below(3) } else { 0 };
+    let ids: Vec<String> = (0..n).map(|_| actor(rng, n_actors, 1)).collect();
+    let _ = writeln!(b, "actor_ids = {}", list(&ids));
+}
+
+fn deal_fields(b: &mut String, r: &Shared, c: usize, date: &str, n_actors: usize, rng: &mut Rng) {
+    let logical = r.logical;
+    let _ = writeln!(b, "date = {}", q(date));
+    let _ = writeln!(b, "partner = {}", q(r.partner));
+    let _ = writeln!(
+        b,
+        "deal_type = {}",
+        q(DEAL_TYPES[logical % DEAL_TYPES.len()])
+    );
+    let _ = writeln!(b, "sector = {}", q(r.sector));
+    let _ = writeln!(b, "title = {}", q(&title(rng, logical)));
+    let _ = writeln!(b, "description = {}", q(&words(rng, 12)));
+    if n_actors > 0 {
+        let cp = format!(
+            "actor-{:07}",
+            (logical * 2) % (n_actors - n_actors % 2).max(2)
+        );
+        let _ = writeln!(b, "counterparty = {}", q(&cp));
+    }
+    let _ = writeln!(b, "item = {}", q(&words(rng, 2)));
+    let _ = writeln!(b, "quantity_ordered = {}", 1 + logical % 40);
+    // Amounts use the same seed for every copy, so copies agree.
+    let mut arng = Rng::new(logical as u64 ^ 0xA11);
+    let _ = writeln!(b, "amount = {}", q(&amount_text(&mut arng)));
+    let _ = writeln!(b, "currency = {}", q(CURRENCIES[logical % 4]));
+    if logical % 4 == 1 {
+        let _ = writeln!(b, "stake_pct = {}", logical % 101);
+    }
+    let status = if r.conflict && c > 0 {
+        STATUSES[(logical + 1) % STATUSES.len()]
+    } else {
+        STATUSES[logical % STATUSES.len()]
+    };
+    let _ = writeln!(b, "status = {}", q(status));
+}
+
+fn visit_fields(b: &mut String, r: &Shared, date: &str, n_actors: usize, rng: &mut Rng) {
+    let _ = writeln!(b, "date = {}", q(date));
+    let _ = writeln!(b, "partner = {}", q(r.partner));
+    let _ = writeln!(b, "direction = {}", q(DIRECTIONS[r.logical % 3]));
+    let _ = writeln!(b, "visit_type = {}", q(VISIT_TYPES[r.logical % 4]));
+    if n_actors > 0 {
+        let v = actor(rng, n_actors, 0);
+        let h = actor(rng, n_actors, 0);
+        let _ = writeln!(b, "visitor_ids = {}", list(&[v]));
+        let _ = writeln!(b, "host_ids = {}", list(&[h]));
+    }
+    let _ = writeln!(b, "location = {}", q(rng.pick(&CITIES)));
+    let _ = writeln!(b, "description = {}", q(&words(rng, 10)));
+}
+
+fn indicator_fields(
+    b: &mut String,
+    r: &Shared,
+    c: usize,
+    date: &str,
+    n_actors: usize,
+    rng: &mut Rng,
+) {
+    let logical = r.logical;
+    let code = INDICATORS[logical % INDICATORS.len()];
+    let percent = is_share(logical);
+    let _ = writeln!(b, "indicator = {}", q(code));
+    let _ = writeln!(b, "partner = {}", q(r.partner));
+    let _ = writeln!(b, "period = {}", q(date));
+    let value = indicator_value(logical, r.conflict && c > 0);
+    let _ = writeln!(b, "value = {}", q(&value));
+    let _ = writeln!(b, "unit = {}", q(if percent { "percent" } else { "EUR" }));
+    if logical.is_multiple_of(5) && n_actors > 0 {
+        // Structured: the same actor in every copy.
+        let by = format!("actor-{:07}", (logical * 7) % n_actors.max(1));
+        let _ = writeln!(b, "claimed_by = {}", q(&by));
+    }
+    let _ = writeln!(b, "description = {}", q(&words(rng, 8)));
 }
 
 fn is_share(logical: usize) -> bool {
