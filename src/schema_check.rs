@@ -5,7 +5,7 @@
 
 use crate::diagnostic::{Code, Loc, Problem};
 use crate::json_pos::{Seg, key};
-use crate::schema::TableSchema;
+use crate::schema::{Field, TableSchema};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 
@@ -325,50 +325,8 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
     }
     for l in loaded {
         for (i, f) in l.table.fields.iter().enumerate() {
-            let path = |k: &str| vec![key("fields"), Seg::Index(i), key(k)];
-            if l.table.raw_table.is_some() && f.required && !filled(l.table, f) {
-                out.push(
-                    Problem::new(
-                        Code::Schema,
-                        format!("required column `{}` is filled by nothing", f.name),
-                    )
-                    .at(at(l, &path("name")))
-                    .expected("`x-raw`, `x-default`, or an `x-derive` from a required column (or drop `required`)"),
-                );
-            }
-            if let Some((what, prop)) = type_mismatch(f) {
-                out.push(
-                    Problem::new(
-                        Code::Schema,
-                        format!("field `{}` is of type {:?}, but {what}", f.name, f.ftype),
-                    )
-                    .at(at(l, &path(prop)))
-                    .expected(
-                        "the type the property produces (the output columns are typed by it)",
-                    ),
-                );
-            }
-            if let Some(r) = &f.reference
-                && !names.contains_key(r.as_str())
-            {
-                out.push(
-                    Problem::new(Code::Schema, format!("`x-ref` names unknown table `{r}`"))
-                        .at(at(l, &path("x-ref")))
-                        .expected(format!("one of: {}", sorted(names.keys().copied()))),
-                );
-            }
-            if let Some(d) = &f.default {
-                for col in d.false_when.keys().filter(|c| l.table.field(c).is_none()) {
-                    out.push(
-                        Problem::new(
-                            Code::Schema,
-                            format!("`x-default` names unknown field `{col}`"),
-                        )
-                        .at(at(l, &path("x-default")))
-                        .expected("fields of the same table"),
-                    );
-                }
-            }
+            let at_key = |k: &str| at(l, &[key("fields"), Seg::Index(i), key(k)]);
+            out.extend(field_across_tables(l.table, f, &names, &at_key));
         }
     }
     out.extend(provenance_columns(loaded, &at));
@@ -383,6 +341,60 @@ pub fn tables(loaded: &[Loaded], tables_dir: &str) -> Vec<Problem> {
                 "a table schema with \"x-raw-table\": \"source\" (schema/tables/sources.json)",
             ),
         );
+    }
+    out
+}
+
+/// One field of `table` against the schema as a whole: a required column something fills,
+/// a type that its properties produce, a reference to a known table (`names`), defaults
+/// that name fields of the table. `at` locates one of the field's keys.
+fn field_across_tables(
+    table: &TableSchema,
+    f: &Field,
+    names: &HashMap<&str, &Loaded>,
+    at: &dyn Fn(&str) -> Loc,
+) -> Vec<Problem> {
+    let mut out = vec![];
+    if table.raw_table.is_some() && f.required && !filled(table, f) {
+        out.push(
+            Problem::new(
+                Code::Schema,
+                format!("required column `{}` is filled by nothing", f.name),
+            )
+            .at(at("name"))
+            .expected("`x-raw`, `x-default`, or an `x-derive` from a required column (or drop `required`)"),
+        );
+    }
+    if let Some((what, prop)) = type_mismatch(f) {
+        out.push(
+            Problem::new(
+                Code::Schema,
+                format!("field `{}` is of type {:?}, but {what}", f.name, f.ftype),
+            )
+            .at(at(prop))
+            .expected("the type the property produces (the output columns are typed by it)"),
+        );
+    }
+    if let Some(r) = &f.reference
+        && !names.contains_key(r.as_str())
+    {
+        out.push(
+            Problem::new(Code::Schema, format!("`x-ref` names unknown table `{r}`"))
+                .at(at("x-ref"))
+                .expected(format!("one of: {}", sorted(names.keys().copied()))),
+        );
+    }
+    if let Some(d) = &f.default {
+        for col in d.false_when.keys().filter(|c| table.field(c).is_none()) {
+            out.push(
+                Problem::new(
+                    Code::Schema,
+                    format!("`x-default` names unknown field `{col}`"),
+                )
+                .at(at("x-default"))
+                .expected("fields of the same table"),
+            );
+        }
     }
     out
 }

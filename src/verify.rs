@@ -200,6 +200,29 @@ fn small_number(w: &str) -> Option<f64> {
 /// - fractions in words, as percentages matched within 0.5: `half` 50, `a third`/`one-third`
 ///   33.3, `two-thirds` 66.7, `a quarter` 25, `three-quarters` 75.
 pub fn mentions(text: &str) -> Vec<Mention> {
+    let mut out = digit_mentions(text);
+    // Numbers and fractions in words.
+    let words = word_tokens(text);
+    for i in 0..words.len() {
+        let at = |value: f64, approx: bool, end: usize| Mention {
+            value,
+            approx,
+            start: words[i].1,
+            end,
+        };
+        out.extend(fraction_at(&words, i, &at));
+        if let Some(k) = ORDINALS.iter().position(|o| *o == words[i].0) {
+            out.push(at(k as f64 + 1.0, false, words[i].2));
+        }
+        out.extend(cardinal_at(&words, i, &at));
+    }
+    out.sort_by(|a, b| a.start.cmp(&b.start).then(a.value.total_cmp(&b.value)));
+    out.dedup();
+    out
+}
+
+/// Numbers written in digits, each with its scale word or suffix when it has one.
+fn digit_mentions(text: &str) -> Vec<Mention> {
     let mut out = vec![];
     for m in DIGITS.find_iter(text) {
         let scale = SCALE
@@ -229,11 +252,17 @@ pub fn mentions(text: &str) -> Vec<Mention> {
             }
         }
     }
-    // Numbers and fractions in words.
-    let mut words: Vec<(String, usize, usize)> = vec![];
+    out
+}
+
+/// A word of the text: (lowercase, start, end).
+type Word = (String, usize, usize);
+
+/// The words of `text`, with a `|` between two that are not joined by spaces or a hyphen:
+/// "a 150 million" is not "a million".
+fn word_tokens(text: &str) -> Vec<Word> {
+    let mut words: Vec<Word> = vec![];
     for m in WORD.find_iter(text) {
-        // A word not joined to the previous one by spaces or a hyphen starts a new phrase:
-        // "a 150 million" is not "a million".
         if let Some(prev) = words.last()
             && !text[prev.2..m.start()]
                 .chars()
@@ -243,91 +272,76 @@ pub fn mentions(text: &str) -> Vec<Mention> {
         }
         words.push((m.as_str().to_ascii_lowercase(), m.start(), m.end()));
     }
-    let mut i = 0;
-    while i < words.len() {
-        let (w, start, _) = &words[i];
-        let push = |out: &mut Vec<Mention>, value: f64, approx: bool, end: usize| {
-            out.push(Mention {
-                value,
-                approx,
-                start: *start,
-                end,
-            })
-        };
-        let next = |k: usize| words.get(i + k).map(|x| x.0.as_str());
-        // Fractions.
-        let fraction = match (w.as_str(), next(1)) {
-            ("half", _) => Some((50.0, 1)),
-            ("a" | "one", Some("third")) => Some((100.0 / 3.0, 2)),
-            ("two", Some("thirds")) => Some((200.0 / 3.0, 2)),
-            ("a" | "one", Some("quarter")) => Some((25.0, 2)),
-            ("three", Some("quarters")) => Some((75.0, 2)),
-            _ => None,
-        };
-        if let Some((v, n)) = fraction {
-            push(&mut out, v, true, words[i + n - 1].2);
-            if w == "half"
-                && next(1) == Some("a")
-                && let Some(s) = next(2).and_then(scale_of).filter(|s| *s >= 3)
-            {
-                push(&mut out, 0.5 * 10f64.powi(s as i32), false, words[i + 2].2);
-            }
-        }
-        if let Some(k) = ORDINALS.iter().position(|o| o == w) {
-            push(&mut out, k as f64 + 1.0, false, words[i].2);
-        }
-        // Cardinals: [a|an|N] [hundred] [thousand|million|billion] or "a dozen".
-        let mut j = i;
-        let mut value = match w.as_str() {
-            "a" | "an" => None,
-            _ => small_number(w),
-        };
-        if let Some(v) = value
-            && v >= 20.0
-            && let Some(u) = next(1)
-                .and_then(small_number)
-                .filter(|u| *u < 10.0 && *u > 0.0)
-        {
-            value = Some(v + u);
-            j += 1;
-        }
-        let article = value.is_none() && (w == "a" || w == "an");
-        if value.is_some() || article {
-            let base = value.unwrap_or(1.0);
-            let mut total = value;
-            let mut cur = base;
-            if words.get(j + 1).map(|x| x.0.as_str()) == Some("hundred") {
-                j += 1;
-                cur *= 100.0;
-                total = Some(cur);
-            }
-            if let Some(s) = words
-                .get(j + 1)
-                .and_then(|x| scale_of(&x.0))
-                .filter(|s| *s >= 3)
-            {
-                j += 1;
-                cur *= 10f64.powi(s as i32);
-                total = Some(cur);
-            } else if words.get(j + 1).map(|x| x.0.as_str()) == Some("dozen") {
-                j += 1;
-                cur *= 12.0;
-                total = Some(cur);
-            }
-            if let Some(v) = value {
-                push(&mut out, v, false, words[i].2);
-            }
-            if let Some(t) = total
-                && j > i
-            {
-                push(&mut out, t, false, words[j].2);
-            }
-        }
-        i += 1;
+    words
+}
+
+/// A fraction in words starting at word `i` (as a percentage), and "half a million".
+fn fraction_at(words: &[Word], i: usize, at: &dyn Fn(f64, bool, usize) -> Mention) -> Vec<Mention> {
+    let w = words[i].0.as_str();
+    let next = |k: usize| words.get(i + k).map(|x| x.0.as_str());
+    let fraction = match (w, next(1)) {
+        ("half", _) => Some((50.0, 1)),
+        ("a" | "one", Some("third")) => Some((100.0 / 3.0, 2)),
+        ("two", Some("thirds")) => Some((200.0 / 3.0, 2)),
+        ("a" | "one", Some("quarter")) => Some((25.0, 2)),
+        ("three", Some("quarters")) => Some((75.0, 2)),
+        _ => None,
+    };
+    let Some((v, n)) = fraction else {
+        return vec![];
+    };
+    let mut out = vec![at(v, true, words[i + n - 1].2)];
+    if w == "half"
+        && next(1) == Some("a")
+        && let Some(s) = next(2).and_then(scale_of).filter(|s| *s >= 3)
+    {
+        out.push(at(0.5 * 10f64.powi(s as i32), false, words[i + 2].2));
     }
-    out.sort_by(|a, b| a.start.cmp(&b.start).then(a.value.total_cmp(&b.value)));
-    out.dedup();
     out
+}
+
+/// A cardinal in words starting at word `i`: [a|an|N] [hundred] [thousand|million|billion],
+/// or "a dozen"; the number alone and the whole phrase.
+fn cardinal_at(words: &[Word], i: usize, at: &dyn Fn(f64, bool, usize) -> Mention) -> Vec<Mention> {
+    let w = words[i].0.as_str();
+    let word = |k: usize| words.get(k).map(|x| x.0.as_str());
+    let mut j = i;
+    let mut value = match w {
+        "a" | "an" => None,
+        _ => small_number(w),
+    };
+    if let Some(v) = value
+        && v >= 20.0
+        && let Some(u) = word(i + 1)
+            .and_then(small_number)
+            .filter(|u| *u < 10.0 && *u > 0.0)
+    {
+        value = Some(v + u);
+        j += 1;
+    }
+    let article = value.is_none() && (w == "a" || w == "an");
+    if value.is_none() && !article {
+        return vec![];
+    }
+    let mut total = value;
+    let mut cur = value.unwrap_or(1.0);
+    if word(j + 1) == Some("hundred") {
+        j += 1;
+        cur *= 100.0;
+        total = Some(cur);
+    }
+    if let Some(s) = word(j + 1).and_then(scale_of).filter(|s| *s >= 3) {
+        j += 1;
+        cur *= 10f64.powi(s as i32);
+        total = Some(cur);
+    } else if word(j + 1) == Some("dozen") {
+        j += 1;
+        cur *= 12.0;
+        total = Some(cur);
+    }
+    let alone = value.map(|v| at(v, false, words[i].2));
+    let phrase = total.filter(|_| j > i).map(|t| at(t, false, words[j].2));
+    alone.into_iter().chain(phrase).collect()
 }
 
 /// True for letters that may follow a number without making it part of a name: scale
