@@ -115,6 +115,20 @@ impl TableSchema {
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }
+    /// A row in this table's column order from (column, value) pairs; a column the table
+    /// does not have is skipped, the others are null.
+    pub fn row_of<'n>(
+        &self,
+        cells: impl IntoIterator<Item = (&'n str, crate::model::Value)>,
+    ) -> Vec<crate::model::Value> {
+        let mut row = vec![crate::model::Value::Null; self.fields.len()];
+        for (name, v) in cells {
+            if let Some(i) = self.field_index(name) {
+                row[i] = v;
+            }
+        }
+        row
+    }
     /// The field read from raw key `key`.
     pub fn raw_field(&self, key: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.raw.as_deref() == Some(key))
@@ -283,12 +297,17 @@ impl Reader<'_> {
         Ok(text)
     }
 
+    /// The text of the JSON file `rel` and its value.
+    fn json(&mut self, rel: &str) -> Result<(String, Json), Problem> {
+        let text = self.read(rel)?;
+        let j = parse_json(self.dir, rel, &text)?;
+        Ok((text, j))
+    }
+
     /// vocabularies.json: no key given twice, every vocabulary well formed.
     fn vocabularies(&mut self) -> Result<BTreeMap<String, Vocabulary>, Vec<Problem>> {
         let rel = "vocabularies.json";
-        let (text, j) = (self.read(rel))
-            .and_then(|t| parse_json(self.dir, rel, &t).map(|j| (t, j)))
-            .map_err(|p| vec![p])?;
+        let (text, j) = self.json(rel).map_err(|p| vec![p])?;
         let path = self.dir.join(rel).display().to_string();
         let at = |segs: &[Seg]| Loc::at(&path, &text, crate::json_pos::span(&text, segs));
         if let Some((segs, k)) = crate::json_pos::duplicate_key(&text) {
@@ -312,9 +331,7 @@ impl Reader<'_> {
     ) -> Result<(TableSchema, (String, String)), Vec<Problem>> {
         let rel = format!("tables/{name}");
         let path = self.dir.join(&rel).display().to_string();
-        let (text, j) = (self.read(&rel))
-            .and_then(|t| parse_json(self.dir, &rel, &t).map(|j| (t, j)))
-            .map_err(|p| vec![p])?;
+        let (text, j) = self.json(&rel).map_err(|p| vec![p])?;
         let shape = crate::schema_check::table(&j, &text);
         let result = if shape.is_empty() {
             parse_table(&j, vocabularies).map_err(|(m, segs)| vec![(Code::Schema, m, segs)])

@@ -884,10 +884,9 @@ fn record(ex: &Extraction, r: &Record<Value>, t: &TableSchema, doc: &Document, o
     for (fi, value, pos) in &r.fields {
         let f = &t.fields[*fi];
         let fname = f.raw.as_deref().unwrap_or(&f.name);
-        let free_text = f.ftype == FieldType::String && f.merge == Merge::First;
         let figures = figures(ex, f, value, *pos);
         if let Value::Str(text) = value
-            && free_text
+            && is_free_text(f)
             && let Some(p) = copied(doc, fname, text)
         {
             out.stats.copied += 1;
@@ -917,6 +916,12 @@ fn record(ex: &Extraction, r: &Record<Value>, t: &TableSchema, doc: &Document, o
     }
 }
 
+/// Free text (a string whose first source's wording is kept): its figures are checked, and
+/// it must not copy its document.
+fn is_free_text(f: &crate::schema::Field) -> bool {
+    f.ftype == FieldType::String && f.merge == Merge::First
+}
+
 /// The figures of one value that its document must state: a number, the years of a date,
 /// the numbers and designations written in free text (none for other fields).
 fn figures<'k>(
@@ -927,7 +932,7 @@ fn figures<'k>(
 ) -> Vec<Figure<'k>> {
     let numeric = matches!(f.ftype, FieldType::Integer | FieldType::Number);
     let is_date = f.kind == Kind::PartialDate;
-    let free_text = f.ftype == FieldType::String && f.merge == Merge::First;
+    let free_text = is_free_text(f);
     let literal_start = pos.start as usize;
     let file_text = &ex.files[pos.file as usize].text;
     let literal = file_text

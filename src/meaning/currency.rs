@@ -180,8 +180,7 @@ impl Rates {
         self.annual
             .iter()
             .map(|((y, c), a)| {
-                let mut row = vec![Value::Null; ts.fields.len()];
-                let cells = [
+                ts.row_of([
                     ("year", Value::Int(*y as i64)),
                     ("currency", Value::Str(c.as_str().into())),
                     ("per_eur", num(a.per_eur)),
@@ -195,13 +194,7 @@ impl Rates {
                             .map_or(Value::Null, |n| Value::Str(n.into())),
                     ),
                     ("schema_version", Value::Str(schema.version.as_str().into())),
-                ];
-                for (name, v) in cells {
-                    if let Some(i) = ts.field_index(name) {
-                        row[i] = v;
-                    }
-                }
-                row
+                ])
             })
             .collect()
     }

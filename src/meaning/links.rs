@@ -441,18 +441,6 @@ fn str_(s: &str) -> Value {
     Value::Str(s.to_string().into())
 }
 
-/// A row of a table (`ts`'s column order) from (column, value) pairs; a column the table
-/// does not have is skipped.
-fn row_of<'n>(ts: &TableSchema, cells: impl IntoIterator<Item = (&'n str, Value)>) -> Vec<Value> {
-    let mut row = vec![Value::Null; ts.fields.len()];
-    for (name, v) in cells {
-        if let Some(i) = ts.field_index(name) {
-            row[i] = v;
-        }
-    }
-    row
-}
-
 /// The links table's row of one link.
 fn link_row(
     l: &Link,
@@ -468,8 +456,7 @@ fn link_row(
         format!("to_{}_id", l.to.0.trim_end_matches('s')),
     );
     let reason = l.claims.iter().find_map(|c| c.reason.as_deref());
-    row_of(
-        lt,
+    lt.row_of(
         [
             ("from_table", str_(&l.from.0)),
             ("from_id", str_(&l.from.1)),
@@ -506,19 +493,16 @@ fn claim_rows(
     claims.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     (claims.into_iter())
         .map(|(field, source, value, c)| {
-            row_of(
-                pt,
-                [
-                    ("table", str_("links")),
-                    ("record_id", str_(&key)),
-                    ("field", str_(field)),
-                    ("value", value),
-                    ("source_id", Value::Str(source.into())),
-                    ("locator", str_(&c.locator)),
-                    ("kept", Value::Bool(true)),
-                    ("schema_version", str_(&schema.version)),
-                ],
-            )
+            pt.row_of([
+                ("table", str_("links")),
+                ("record_id", str_(&key)),
+                ("field", str_(field)),
+                ("value", value),
+                ("source_id", Value::Str(source.into())),
+                ("locator", str_(&c.locator)),
+                ("kept", Value::Bool(true)),
+                ("schema_version", str_(&schema.version)),
+            ])
         })
         .collect()
 }
