@@ -5,183 +5,117 @@
 use serde::Serialize;
 use std::fmt::Write as _;
 
-/// A stable error code. The number never changes meaning; tests and scripts match on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Code {
-    // extract
-    Io,
-    Encoding,
-    TomlSyntax,
-    UnknownTable,
-    UnknownField,
-    WrongType,
-    MissingSource,
-    EmptyRaw,
-    MissingId,
-    FileTooLarge,
-    SourceFileName,
-    SourceUrl,
-    BadExtension,
-    // normalise
-    BadDate,
-    ImpossibleDate,
-    ReversedRange,
-    BadNumber,
-    UnknownCode,
-    NotInteger,
-    // meaning: exchange-rate snapshot (issue 10)
-    SnapshotHash,
-    SnapshotFormat,
-    NumberTooLarge,
-    // validate
-    Required,
-    Pattern,
-    OutOfRange,
-    FutureDate,
-    DuplicateId,
-    UnknownReference,
-    UnknownSource,
-    // meaning: CAMEO rules (issue 10)
-    CameoNotAllowed,
-    CameoRules,
-    // links (src/meaning/links.rs)
-    LinkTarget,
-    LinkTables,
-    LinkToSelf,
-    LinkCycle,
-    LinkRelation,
-    LinkReason,
-    LinkConflict,
-    LinkSyntax,
-    ControlCharacter,
-    CellTooLong,
-    ListItem,
-    // reconcile
-    Conflict,
-    UnclaimedResolution,
-    UnknownResolutionTarget,
-    // duplicates and aggregation (src/meaning/)
-    ProbableDuplicate,
-    AggregateReason,
-    DuplicateResolution,
-    ResolutionForm,
-    // export, schema, check
-    OutputWrite,
-    OutputProtected,
-    OutputNotOurs,
-    OutputCleanup,
-    Schema,
-    SchemaVersion,
-    SchemaDuplicate,
-    SchemaName,
-    SchemaPrimaryKey,
-    SchemaMissingTable,
-    OutputStale,
-    Evidence,
-    // verify
-    MissingDocument,
-    CopiedText,
-    LocatorUnreadable,
-    LocatorUnresolved,
-    OutsidePassage,
-    SourceYear,
-    // schema lock (semver), diff
-    SchemaLock,
-    DiffInput,
-    // site, release (issue 12)
-    ReleaseRecord,
-    NothingToRelease,
-    PreviousRelease,
-    CitationStale,
-    // bounded reads (fsio)
-    NotRegularFile,
-    ReadTooLarge,
-    OutsideTree,
+/// Declares `Code` and its stable identifiers in one table, so a variant and its number are
+/// written once, side by side.
+macro_rules! codes {
+    ($($name:ident = $id:literal,)*) => {
+        /// A stable error code. The number never changes meaning; tests and scripts match on it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+        pub enum Code {
+            $($name,)*
+        }
+
+        impl Code {
+            /// The stable identifier printed in messages, e.g. `E0201`.
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Code::$name => $id,)*
+                }
+            }
+        }
+    };
 }
 
-impl Code {
-    /// The stable identifier printed in messages, e.g. `E0201`.
-    pub fn id(self) -> &'static str {
-        use Code::*;
-        match self {
-            Io => "E0101",
-            Encoding => "E0102",
-            TomlSyntax => "E0103",
-            UnknownTable => "E0104",
-            UnknownField => "E0105",
-            WrongType => "E0106",
-            MissingSource => "E0107",
-            EmptyRaw => "E0108",
-            MissingId => "E0109",
-            FileTooLarge => "E0110",
-            SourceFileName => "E0111",
-            SourceUrl => "E0112",
-            BadExtension => "E0120",
-            BadDate => "E0201",
-            ImpossibleDate => "E0202",
-            ReversedRange => "E0203",
-            BadNumber => "E0204",
-            UnknownCode => "E0205",
-            NotInteger => "E0206",
-            SnapshotHash => "E0220",
-            SnapshotFormat => "E0221",
-            NumberTooLarge => "E0207",
-            Required => "E0301",
-            Pattern => "E0302",
-            OutOfRange => "E0303",
-            FutureDate => "E0304",
-            DuplicateId => "E0305",
-            UnknownReference => "E0306",
-            UnknownSource => "E0307",
-            CameoNotAllowed => "E0330",
-            CameoRules => "E0331",
-            LinkTarget => "E0320",
-            LinkTables => "E0321",
-            LinkToSelf => "E0322",
-            LinkCycle => "E0323",
-            LinkRelation => "E0324",
-            LinkReason => "E0325",
-            LinkConflict => "E0326",
-            LinkSyntax => "E0327",
-            ControlCharacter => "E0308",
-            CellTooLong => "E0309",
-            ListItem => "E0310",
-            Conflict => "E0401",
-            UnclaimedResolution => "E0402",
-            UnknownResolutionTarget => "E0403",
-            ProbableDuplicate => "E0410",
-            AggregateReason => "E0411",
-            DuplicateResolution => "E0404",
-            ResolutionForm => "E0405",
-            OutputWrite => "E0501",
-            OutputProtected => "E0502",
-            OutputNotOurs => "E0503",
-            OutputCleanup => "E0504",
-            Schema => "E0601",
-            SchemaVersion => "E0602",
-            SchemaDuplicate => "E0604",
-            SchemaName => "E0605",
-            SchemaPrimaryKey => "E0606",
-            SchemaMissingTable => "E0607",
-            OutputStale => "E0701",
-            Evidence => "E0801",
-            MissingDocument => "E0802",
-            CopiedText => "E0803",
-            LocatorUnreadable => "E0804",
-            LocatorUnresolved => "E0805",
-            OutsidePassage => "E0806",
-            SourceYear => "E0807",
-            SchemaLock => "E0603",
-            DiffInput => "E0901",
-            ReleaseRecord => "E1002",
-            NothingToRelease => "E1003",
-            PreviousRelease => "E1004",
-            CitationStale => "E1005",
-            NotRegularFile => "E0902",
-            ReadTooLarge => "E0903",
-            OutsideTree => "E0904",
-        }
-    }
+codes! {
+    // extract
+    Io = "E0101",
+    Encoding = "E0102",
+    TomlSyntax = "E0103",
+    UnknownTable = "E0104",
+    UnknownField = "E0105",
+    WrongType = "E0106",
+    MissingSource = "E0107",
+    EmptyRaw = "E0108",
+    MissingId = "E0109",
+    FileTooLarge = "E0110",
+    SourceFileName = "E0111",
+    SourceUrl = "E0112",
+    BadExtension = "E0120",
+    // normalise
+    BadDate = "E0201",
+    ImpossibleDate = "E0202",
+    ReversedRange = "E0203",
+    BadNumber = "E0204",
+    UnknownCode = "E0205",
+    NotInteger = "E0206",
+    // meaning: exchange-rate snapshot (issue 10)
+    SnapshotHash = "E0220",
+    SnapshotFormat = "E0221",
+    NumberTooLarge = "E0207",
+    // validate
+    Required = "E0301",
+    Pattern = "E0302",
+    OutOfRange = "E0303",
+    FutureDate = "E0304",
+    DuplicateId = "E0305",
+    UnknownReference = "E0306",
+    UnknownSource = "E0307",
+    // meaning: CAMEO rules (issue 10)
+    CameoNotAllowed = "E0330",
+    CameoRules = "E0331",
+    // links (src/meaning/links.rs)
+    LinkTarget = "E0320",
+    LinkTables = "E0321",
+    LinkToSelf = "E0322",
+    LinkCycle = "E0323",
+    LinkRelation = "E0324",
+    LinkReason = "E0325",
+    LinkConflict = "E0326",
+    LinkSyntax = "E0327",
+    ControlCharacter = "E0308",
+    CellTooLong = "E0309",
+    ListItem = "E0310",
+    // reconcile
+    Conflict = "E0401",
+    UnclaimedResolution = "E0402",
+    UnknownResolutionTarget = "E0403",
+    // duplicates and aggregation (src/meaning/)
+    ProbableDuplicate = "E0410",
+    AggregateReason = "E0411",
+    DuplicateResolution = "E0404",
+    ResolutionForm = "E0405",
+    // export, schema, check
+    OutputWrite = "E0501",
+    OutputProtected = "E0502",
+    OutputNotOurs = "E0503",
+    OutputCleanup = "E0504",
+    Schema = "E0601",
+    SchemaVersion = "E0602",
+    SchemaDuplicate = "E0604",
+    SchemaName = "E0605",
+    SchemaPrimaryKey = "E0606",
+    SchemaMissingTable = "E0607",
+    OutputStale = "E0701",
+    Evidence = "E0801",
+    // verify
+    MissingDocument = "E0802",
+    CopiedText = "E0803",
+    LocatorUnreadable = "E0804",
+    LocatorUnresolved = "E0805",
+    OutsidePassage = "E0806",
+    SourceYear = "E0807",
+    // schema lock (semver), diff
+    SchemaLock = "E0603",
+    DiffInput = "E0901",
+    // site, release (issue 12)
+    ReleaseRecord = "E1002",
+    NothingToRelease = "E1003",
+    PreviousRelease = "E1004",
+    CitationStale = "E1005",
+    // bounded reads (fsio)
+    NotRegularFile = "E0902",
+    ReadTooLarge = "E0903",
+    OutsideTree = "E0904",
 }
 
 /// A position in an input file, with the text of its line so it can be shown.

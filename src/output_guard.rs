@@ -36,6 +36,27 @@ pub fn resolve(out: &Path) -> Result<PathBuf, Problem> {
             "a directory name, e.g. `--out output`",
         ));
     }
+    let Ok(m) = std::fs::symlink_metadata(out) else {
+        return resolve_missing(out);
+    };
+    out.canonicalize().map_err(|e| {
+        let what = if m.file_type().is_symlink() {
+            "a symbolic link whose target cannot be resolved"
+        } else {
+            "a path that cannot be resolved"
+        };
+        at(
+            Code::OutputNotOurs,
+            out,
+            format!("cannot replace {}: {what} ({e})", out.display()),
+            "a directory, or a symbolic link to one",
+        )
+    })
+}
+
+/// [`resolve`] for an `out` that does not exist yet: its nearest existing ancestor, which must
+/// be a directory, canonical, with the missing names appended.
+fn resolve_missing(out: &Path) -> Result<PathBuf, Problem> {
     let cannot = |msg: String| {
         at(
             Code::OutputWrite,
@@ -44,59 +65,39 @@ pub fn resolve(out: &Path) -> Result<PathBuf, Problem> {
             "an output directory whose parent exists as a directory or can be created",
         )
     };
-    match std::fs::symlink_metadata(out) {
-        Ok(m) => {
-            let real = out.canonicalize().map_err(|e| {
-                let what = if m.file_type().is_symlink() {
-                    "a symbolic link whose target cannot be resolved"
-                } else {
-                    "a path that cannot be resolved"
-                };
-                at(
-                    Code::OutputNotOurs,
-                    out,
-                    format!("cannot replace {}: {what} ({e})", out.display()),
-                    "a directory, or a symbolic link to one",
-                )
-            })?;
-            Ok(real)
-        }
-        Err(_) => {
-            // Walk up to the nearest existing ancestor, collecting the names to create.
-            let mut missing = vec![];
-            let mut base = out;
-            let base = loop {
-                match base.components().next_back() {
-                    Some(Component::Normal(n)) => missing.push(n),
-                    _ => {
-                        return Err(cannot(format!(
-                            "cannot create {}: `..` or `.` after a missing directory",
-                            out.display()
-                        )));
-                    }
-                }
-                base = base.parent().unwrap_or(Path::new(""));
-                if base.as_os_str().is_empty() {
-                    break Path::new(".");
-                }
-                if std::fs::symlink_metadata(base).is_ok() {
-                    break base;
-                }
-            };
-            let mut real = base
-                .canonicalize()
-                .map_err(|e| cannot(format!("cannot create {}: {e}", out.display())))?;
-            if !real.is_dir() {
+    // Walk up to the nearest existing ancestor, collecting the names to create.
+    let mut missing = vec![];
+    let mut base = out;
+    let base = loop {
+        match base.components().next_back() {
+            Some(Component::Normal(n)) => missing.push(n),
+            _ => {
                 return Err(cannot(format!(
-                    "cannot create {}: {} is not a directory",
-                    out.display(),
-                    base.display()
+                    "cannot create {}: `..` or `.` after a missing directory",
+                    out.display()
                 )));
             }
-            real.extend(missing.into_iter().rev());
-            Ok(real)
         }
+        base = base.parent().unwrap_or(Path::new(""));
+        if base.as_os_str().is_empty() {
+            break Path::new(".");
+        }
+        if std::fs::symlink_metadata(base).is_ok() {
+            break base;
+        }
+    };
+    let mut real = base
+        .canonicalize()
+        .map_err(|e| cannot(format!("cannot create {}: {e}", out.display())))?;
+    if !real.is_dir() {
+        return Err(cannot(format!(
+            "cannot create {}: {} is not a directory",
+            out.display(),
+            base.display()
+        )));
     }
+    real.extend(missing.into_iter().rev());
+    Ok(real)
 }
 
 fn canonical(p: &Path) -> Option<PathBuf> {

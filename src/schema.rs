@@ -229,15 +229,7 @@ impl Schema {
         }
         let vocabularies = reader.vocabularies()?;
         let names = table_files(dir).map_err(|p| vec![p])?;
-        // Files the meaning checks read (CAMEO rules, the exchange-rate snapshot): loaded
-        // here so that they are hashed with the schema; their content is checked by validate.
-        for &rel in crate::meaning::SCHEMA_FILES {
-            if dir.join(rel).exists()
-                && let Err(p) = reader.read(rel)
-            {
-                problems.push(p);
-            }
-        }
+        problems.extend(reader.meaning_files());
         let mut tables = vec![];
         let mut sources = vec![];
         for name in names {
@@ -250,15 +242,7 @@ impl Schema {
             }
         }
         if problems.is_empty() {
-            let loaded: Vec<crate::schema_check::Loaded> = tables
-                .iter()
-                .zip(&sources)
-                .map(|(table, (path, text))| crate::schema_check::Loaded { table, path, text })
-                .collect();
-            problems.extend(crate::schema_check::tables(
-                &loaded,
-                &dir.join("tables").display().to_string(),
-            ));
+            problems.extend(check_across(dir, &tables, &sources));
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -273,6 +257,16 @@ impl Schema {
     }
 }
 
+/// The checks across the loaded tables (`schema_check`); `sources`: each table's file and text.
+fn check_across(dir: &Path, tables: &[TableSchema], sources: &[(String, String)]) -> Vec<Problem> {
+    let loaded: Vec<crate::schema_check::Loaded> = tables
+        .iter()
+        .zip(sources)
+        .map(|(table, (path, text))| crate::schema_check::Loaded { table, path, text })
+        .collect();
+    crate::schema_check::tables(&loaded, &dir.join("tables").display().to_string())
+}
+
 /// Reads the files of schema/, keeping each one's bytes (`Schema::files`).
 struct Reader<'d> {
     dir: &'d Path,
@@ -280,6 +274,16 @@ struct Reader<'d> {
 }
 
 impl Reader<'_> {
+    /// Files the meaning checks read (CAMEO rules, the exchange-rate snapshot): loaded here so
+    /// that they are hashed with the schema; their content is checked by validate.
+    fn meaning_files(&mut self) -> Vec<Problem> {
+        let dir = self.dir;
+        let present = crate::meaning::SCHEMA_FILES
+            .iter()
+            .filter(|rel| dir.join(rel).exists());
+        present.filter_map(|rel| self.read(rel).err()).collect()
+    }
+
     /// The text of schema file `rel`.
     fn read(&mut self, rel: &str) -> Result<String, Problem> {
         let path = self.dir.join(rel);
@@ -437,43 +441,30 @@ fn parse_vocabularies(j: &Json) -> Result<BTreeMap<String, Vocabulary>, Fail> {
 /// A schema mistake and where it is in its file.
 type Fail = (String, Vec<Seg>);
 
-fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<TableSchema, Fail> {
-    let name = j["name"]
-        .as_str()
-        .ok_or(("table schema needs a `name`".to_string(), vec![]))?
-        .to_string();
-    let primary_key: Vec<String> = match &j["primaryKey"] {
+fn primary_key(j: &Json, name: &str) -> Result<Vec<String>, Fail> {
+    let missing = || {
+        (
+            format!("table `{name}` needs a `primaryKey`"),
+            vec![key("primaryKey")],
+        )
+    };
+    let pk: Vec<String> = match &j["primaryKey"] {
         Json::String(s) => vec![s.clone()],
         Json::Array(a) => a
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
             .collect(),
-        _ => {
-            return Err((
-                format!("table `{name}` needs a `primaryKey`"),
-                vec![key("primaryKey")],
-            ));
-        }
+        _ => return Err(missing()),
     };
-    if primary_key.is_empty() {
-        return Err((
-            format!("table `{name}` needs a `primaryKey`"),
-            vec![key("primaryKey")],
-        ));
+    if pk.is_empty() {
+        return Err(missing());
     }
-    let fields = j["fields"].as_array().ok_or((
-        format!("table `{name}` needs `fields`"),
-        vec![key("fields")],
-    ))?;
-    let fields = fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            parse_field(f, &name, vocabularies)
-                .map_err(|(m, k)| (m, vec![key("fields"), Seg::Index(i), key(k)]))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    for k in &primary_key {
+    Ok(pk)
+}
+
+/// Every primary key column and every field a field derives from is a field of the table.
+fn check_names(name: &str, primary_key: &[String], fields: &[Field]) -> Result<(), Fail> {
+    for k in primary_key {
         if !fields.iter().any(|f| &f.name == k) {
             return Err((
                 format!("table `{name}`: primaryKey `{k}` is not a field"),
@@ -494,6 +485,28 @@ fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<
             ));
         }
     }
+    Ok(())
+}
+
+fn parse_table(j: &Json, vocabularies: &BTreeMap<String, Vocabulary>) -> Result<TableSchema, Fail> {
+    let name = j["name"]
+        .as_str()
+        .ok_or(("table schema needs a `name`".to_string(), vec![]))?
+        .to_string();
+    let primary_key = primary_key(j, &name)?;
+    let fields = j["fields"].as_array().ok_or((
+        format!("table `{name}` needs `fields`"),
+        vec![key("fields")],
+    ))?;
+    let fields = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            parse_field(f, &name, vocabularies)
+                .map_err(|(m, k)| (m, vec![key("fields"), Seg::Index(i), key(k)]))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_names(&name, &primary_key, &fields)?;
     Ok(TableSchema {
         name,
         raw_table: j["x-raw-table"].as_str().map(String::from),

@@ -149,6 +149,18 @@ fn render(v: &Json) -> String {
 fn quoted(s: &str) -> String {
     format!("\"{}\"", regex::escape(s))
 }
+
+/// A table's `fields` array as (name, field JSON) pairs, in order.
+fn named_fields(fields: &Json) -> Vec<(String, Json)> {
+    let named = |f: &Json| {
+        (
+            f["name"].as_str().unwrap_or_default().to_string(),
+            f.clone(),
+        )
+    };
+    fields.as_array().into_iter().flatten().map(named).collect()
+}
+
 fn key_re(k: &str) -> String {
     format!("{}\\s*:", quoted(k))
 }
@@ -207,19 +219,7 @@ impl Classifier {
     }
 
     fn fields(&mut self, table: &str, file: &str, old: &Json, new: &Json) {
-        let list = |j: &Json| -> Vec<(String, Json)> {
-            j.as_array()
-                .into_iter()
-                .flatten()
-                .map(|f| {
-                    (
-                        f["name"].as_str().unwrap_or_default().to_string(),
-                        f.clone(),
-                    )
-                })
-                .collect()
-        };
-        let (old, new) = (list(old), list(new));
+        let (old, new) = (named_fields(old), named_fields(new));
         let old_map: BTreeMap<&str, &Json> = old.iter().map(|(n, f)| (n.as_str(), f)).collect();
         let new_map: BTreeMap<&str, &Json> = new.iter().map(|(n, f)| (n.as_str(), f)).collect();
         for (name, _) in &old {
@@ -236,33 +236,15 @@ impl Classifier {
         }
         for (name, f) in &new {
             match old_map.get(name.as_str()) {
-                None => {
-                    let required = f["constraints"]["required"] == json!(true);
-                    self.push(
-                        if required { Level::Major } else { Level::Minor },
-                        if required {
-                            format!("required column `{table}.{name}` added")
-                        } else {
-                            format!("column `{table}.{name}` added")
-                        },
-                        file,
-                        vec![name_re(name)],
-                    );
-                }
+                None => self.added(table, name, file, f),
                 Some(o) => self.field(table, name, file, o, f),
             }
         }
-        let common_old: Vec<&str> = old
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(|n| new_map.contains_key(n))
-            .collect();
-        let common_new: Vec<&str> = new
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(|n| old_map.contains_key(n))
-            .collect();
-        if common_old != common_new {
+        let common = |list: &[(String, Json)], other: &BTreeMap<&str, &Json>| -> Vec<String> {
+            let kept = list.iter().filter(|(n, _)| other.contains_key(n.as_str()));
+            kept.map(|(n, _)| n.clone()).collect()
+        };
+        if common(&old, &new_map) != common(&new, &old_map) {
             self.push(
                 Level::Major,
                 format!("table `{table}`: columns reordered"),
@@ -270,6 +252,21 @@ impl Classifier {
                 vec![key_re("fields")],
             );
         }
+    }
+
+    /// A new column: major if rows written before it cannot satisfy it (required), else minor.
+    fn added(&mut self, table: &str, name: &str, file: &str, f: &Json) {
+        let required = f["constraints"]["required"] == json!(true);
+        self.push(
+            if required { Level::Major } else { Level::Minor },
+            if required {
+                format!("required column `{table}.{name}` added")
+            } else {
+                format!("column `{table}.{name}` added")
+            },
+            file,
+            vec![name_re(name)],
+        );
     }
 
     fn field(&mut self, table: &str, name: &str, file: &str, old: &Json, new: &Json) {
@@ -648,94 +645,121 @@ pub fn check(schema_dir: &Path, schema: &Schema) -> Vec<Problem> {
 
 /// Everything [`check`] reports except "the new version is not recorded yet".
 fn evaluate(schema_dir: &Path, schema: &Schema, lock: &Lock) -> Vec<Problem> {
-    let lock_path = schema_dir.join(LOCK_FILE);
-    let version_loc = Loc::file(schema_dir.join("VERSION").display().to_string());
     let snap = snapshot(schema);
-    let fp = fingerprint(&snap);
-    let current = schema.version.as_str();
-    let latest = lock.latest.version.as_str();
     let changes = classify(&lock.latest.snapshot, &snap);
+    let against = Against {
+        schema_dir,
+        schema,
+        changes: &changes,
+        current: &schema.version,
+        latest: &lock.latest.version,
+    };
+    match lock.releases.iter().find(|r| r.version == schema.version) {
+        Some(r) if r.fingerprint == fingerprint(&snap) => vec![],
+        Some(_) => against.released_but_changed(),
+        None => against.new_version(),
+    }
+}
 
-    // The current version was released: the schema must be exactly what was released.
-    if let Some(r) = lock.releases.iter().find(|r| r.version == current) {
-        if r.fingerprint == fp {
-            return vec![];
-        }
+/// The current schema against the latest release: what [`evaluate`]'s two cases read.
+struct Against<'a> {
+    schema_dir: &'a Path,
+    schema: &'a Schema,
+    /// From the latest release to the current schema.
+    changes: &'a [Change],
+    current: &'a str,
+    latest: &'a str,
+}
+
+impl Against<'_> {
+    /// The current version was released: the schema must be exactly what was released.
+    fn released_but_changed(&self) -> Vec<Problem> {
+        let (current, latest) = (self.current, self.latest);
         if current != latest {
-            return vec![
-                Problem::new(
-                    Code::SchemaVersion,
-                    format!(
-                        "schema/VERSION is {current}, an older release than the latest ({latest}), and schema/ differs from it"
-                    ),
-                )
-                .at(version_loc)
-                .expected(format!("a version after {latest}")),
-            ];
+            return vec![not_after_latest(
+                self.schema_dir,
+                latest,
+                format!(
+                    "schema/VERSION is {current}, an older release than the latest ({latest}), and schema/ differs from it"
+                ),
+            )];
         }
-        let need = required(&changes).unwrap_or(Level::Patch);
+        let need = required(self.changes).unwrap_or(Level::Patch);
         let next = Version::parse(latest).map(|v| v.bump(need).to_string());
-        let mut out: Vec<Problem> = changes
+        let mut out: Vec<Problem> = self.changes
             .iter()
             .map(|c| {
-                Problem::new(
-                    Code::SchemaVersion,
-                    format!(
-                        "schema changed without a version bump: {} needs a {} bump, but schema/VERSION is still {current}",
-                        c.what, c.level
-                    ),
-                )
-                .at(locate(schema_dir, schema, c))
-                .expected(format!(
-                    "schema/VERSION {} or later; run `pillars schema-lock --bump {need}`",
-                    next.clone().unwrap_or_default()
-                ))
+                let why = format!(
+                    "schema changed without a version bump: {} needs a {} bump, but schema/VERSION is still {current}",
+                    c.what, c.level
+                );
+                let next = next.as_deref().unwrap_or_default();
+                let fix = format!("schema/VERSION {next} or later; run `pillars schema-lock --bump {need}`");
+                bump_too_small(self.schema_dir, self.schema, c, why, fix)
             })
             .collect();
         if out.is_empty() {
             // Same structure, different fingerprint: only possible if the lock was edited.
             out.push(lock_problem(
-                &lock_path,
+                &self.schema_dir.join(LOCK_FILE),
                 format!("schema {current} does not match its recorded fingerprint"),
             ));
         }
-        return out;
+        out
     }
 
-    // A new version: it must be after the latest release, by a large enough bump.
-    let (Some(from), Some(to)) = (Version::parse(latest), Version::parse(current)) else {
-        return vec![lock_problem(
-            &lock_path,
-            format!("the latest release `{latest}` is not a semantic version"),
-        )];
-    };
-    let Some(bump) = from.bump_to(to) else {
-        return vec![
-            Problem::new(
-                Code::SchemaVersion,
+    /// A new version: it must be after the latest release, by a large enough bump.
+    fn new_version(&self) -> Vec<Problem> {
+        let (current, latest) = (self.current, self.latest);
+        let (Some(from), Some(to)) = (Version::parse(latest), Version::parse(current)) else {
+            return vec![lock_problem(
+                &self.schema_dir.join(LOCK_FILE),
+                format!("the latest release `{latest}` is not a semantic version"),
+            )];
+        };
+        let Some(bump) = from.bump_to(to) else {
+            return vec![not_after_latest(
+                self.schema_dir,
+                latest,
                 format!(
                     "schema/VERSION is {current}, which is not after the latest release {latest}"
                 ),
-            )
-            .at(version_loc)
-            .expected(format!("a version after {latest}")),
-        ];
-    };
-    changes
-        .iter()
-        .filter(|c| c.level > bump)
-        .map(|c| {
-            Problem::new(
-                Code::SchemaVersion,
-                format!(
+            )];
+        };
+        self.changes
+            .iter()
+            .filter(|c| c.level > bump)
+            .map(|c| {
+                let why = format!(
                     "schema version bump too small: {} needs a {} bump, but {latest} → {current} is a {bump} bump",
                     c.what, c.level
-                ),
-            )
-            .at(locate(schema_dir, schema, c))
-            .expected(format!("schema/VERSION {} or later", from.bump(c.level)))
-        })
-        .collect()
+                );
+                let fix = format!("schema/VERSION {} or later", from.bump(c.level));
+                bump_too_small(self.schema_dir, self.schema, c, why, fix)
+            })
+            .collect()
+    }
+}
+
+/// schema/VERSION names a release before the latest, or the latest itself changed.
+fn not_after_latest(schema_dir: &Path, latest: &str, why: String) -> Problem {
+    let version = Loc::file(schema_dir.join("VERSION").display().to_string());
+    Problem::new(Code::SchemaVersion, why)
+        .at(version)
+        .expected(format!("a version after {latest}"))
+}
+
+/// A change that needs a larger version bump than schema/VERSION makes, at its line.
+fn bump_too_small(
+    schema_dir: &Path,
+    schema: &Schema,
+    c: &Change,
+    why: String,
+    fix: String,
+) -> Problem {
+    Problem::new(Code::SchemaVersion, why)
+        .at(locate(schema_dir, schema, c))
+        .expected(fix)
 }
 
 /// What [`record`] did.
@@ -756,87 +780,28 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
     let snap = snapshot(&schema);
     let fp = fingerprint(&snap);
     let Some(mut lock) = lock else {
-        // First release: nothing to compare with.
-        if bump.is_some() {
-            return Err(vec![lock_problem(
-                &schema_dir.join(LOCK_FILE),
-                "there is no schema lock yet, so there is no release to bump from".into(),
-            )]);
-        }
-        let lock = Lock {
-            about: ABOUT.into(),
-            releases: vec![Release {
-                version: schema.version.clone(),
-                fingerprint: fp,
-            }],
-            latest: Latest {
-                version: schema.version.clone(),
-                snapshot: snap,
-            },
-        };
-        write(schema_dir, Some(&lock), None)?;
-        return Ok(Recorded {
-            version: schema.version,
-            previous: None,
-            changes: vec![],
-            unchanged: false,
-        });
+        return first_release(schema_dir, schema, bump, snap, fp);
     };
     let changes = classify(&lock.latest.snapshot, &snap);
+    // Written with the lock, below: both or (on a failed write) neither.
     let mut new_version = None;
     if let Some(b) = bump {
-        let from = Version::parse(&lock.latest.version).ok_or_else(|| {
-            vec![lock_problem(
-                &schema_dir.join(LOCK_FILE),
-                format!(
-                    "the latest release `{}` is not a semantic version",
-                    lock.latest.version
-                ),
-            )]
-        })?;
-        let level = match b {
-            Bump::Auto => match required(&changes) {
-                Some(l) => l,
-                None => {
-                    return Err(vec![
-                        Problem::new(
-                            Code::SchemaVersion,
-                            format!(
-                                "schema/ has not changed since release {}; there is nothing to bump",
-                                lock.latest.version
-                            ),
-                        )
-                        .at(Loc::file(schema_dir.display().to_string())),
-                    ]);
-                }
-            },
-            Bump::Major => Level::Major,
-            Bump::Minor => Level::Minor,
-            Bump::Patch => Level::Patch,
-        };
-        let next = from.bump(level).to_string();
-        schema.version = next.clone();
-        // Check before writing VERSION, so a refused bump leaves schema/ untouched.
-        let problems = evaluate(schema_dir, &schema, &lock);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        // Written with the lock, below: both or (on a failed write) neither.
-        new_version = Some(format!("{next}\n"));
+        bump_version(schema_dir, &mut schema, &lock, &changes, b)?;
+        new_version = Some(format!("{}\n", schema.version));
     }
     if let Some(r) = lock.releases.iter().find(|r| r.version == schema.version) {
-        if r.fingerprint == fp {
-            if let Some(v) = &new_version {
-                write(schema_dir, None, Some(v.as_str()))?;
-            }
-            return Ok(Recorded {
-                version: schema.version,
-                previous: Some(lock.latest.version),
-                changes,
-                unchanged: true,
-            });
+        if r.fingerprint != fp {
+            return Err(check(schema_dir, &schema));
         }
-        return Err(check(schema_dir, &schema));
+        if let Some(v) = &new_version {
+            write(schema_dir, None, Some(v.as_str()))?;
+        }
+        return Ok(Recorded {
+            version: schema.version,
+            previous: Some(lock.latest.version),
+            changes,
+            unchanged: true,
+        });
     }
     let problems = evaluate(schema_dir, &schema, &lock);
     if !problems.is_empty() {
@@ -858,6 +823,80 @@ pub fn record(schema_dir: &Path, bump: Option<Bump>) -> Result<Recorded, Vec<Pro
         changes,
         unchanged: false,
     })
+}
+
+/// The first release: nothing to compare with, so nothing to bump from.
+fn first_release(
+    schema_dir: &Path,
+    schema: Schema,
+    bump: Option<Bump>,
+    snap: Json,
+    fp: String,
+) -> Result<Recorded, Vec<Problem>> {
+    if bump.is_some() {
+        return Err(vec![lock_problem(
+            &schema_dir.join(LOCK_FILE),
+            "there is no schema lock yet, so there is no release to bump from".into(),
+        )]);
+    }
+    let lock = Lock {
+        about: ABOUT.into(),
+        releases: vec![Release {
+            version: schema.version.clone(),
+            fingerprint: fp,
+        }],
+        latest: Latest {
+            version: schema.version.clone(),
+            snapshot: snap,
+        },
+    };
+    write(schema_dir, Some(&lock), None)?;
+    Ok(Recorded {
+        version: schema.version,
+        previous: None,
+        changes: vec![],
+        unchanged: false,
+    })
+}
+
+/// Sets `schema.version` to the version `bump` makes of the latest release, checked (before
+/// anything is written, so a refused bump leaves schema/ untouched) to be large enough.
+fn bump_version(
+    schema_dir: &Path,
+    schema: &mut Schema,
+    lock: &Lock,
+    changes: &[Change],
+    bump: Bump,
+) -> Result<(), Vec<Problem>> {
+    let latest = &lock.latest.version;
+    let from = Version::parse(latest).ok_or_else(|| {
+        vec![lock_problem(
+            &schema_dir.join(LOCK_FILE),
+            format!("the latest release `{latest}` is not a semantic version"),
+        )]
+    })?;
+    let level = match bump {
+        Bump::Auto => required(changes).ok_or_else(|| {
+            vec![
+                Problem::new(
+                    Code::SchemaVersion,
+                    format!(
+                        "schema/ has not changed since release {latest}; there is nothing to bump"
+                    ),
+                )
+                .at(Loc::file(schema_dir.display().to_string())),
+            ]
+        })?,
+        Bump::Major => Level::Major,
+        Bump::Minor => Level::Minor,
+        Bump::Patch => Level::Patch,
+    };
+    schema.version = from.bump(level).to_string();
+    let problems = evaluate(schema_dir, schema, lock);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(())
 }
 
 /// Writes schema/VERSION (when bumped) and the lock together through `output::write_files`:

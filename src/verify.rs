@@ -1158,6 +1158,10 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn free_text_numbers_and_names() {
         // Decades, ordinals, suffixes and lowercase prefixes are numbers, not names.
         assert!(matches!(
             text_figures("by end-2020")[0],

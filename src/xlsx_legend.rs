@@ -6,7 +6,7 @@
 
 use crate::provenance::Cell;
 use crate::reconcile::Dataset;
-use crate::schema::{Schema, TableSchema};
+use crate::schema::{Field, Schema, TableSchema};
 use rust_xlsxwriter::{Format, Worksheet, XlsxError};
 use std::collections::HashMap;
 
@@ -202,45 +202,15 @@ pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
     for ts in &schema.tables {
         let extras = extras(ts, schema);
         for (i, f) in ts.fields.iter().enumerate() {
-            let allowed = match (&f.vocabulary, &f.reference) {
-                (Some(v), _) => schema.vocabularies[v]
-                    .values
-                    .iter()
-                    .map(|(k, d)| format!("{k} ({d})"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                (_, Some(t)) => format!("ids of the {t} sheet"),
-                _ => String::new(),
-            };
-            let cells = [
-                ts.name.clone(),
-                f.name.clone(),
-                f.json["type"].as_str().unwrap_or("").to_string(),
-                f.json["x-unit"].as_str().unwrap_or("").to_string(),
-                if f.required { "yes" } else { "no" }.to_string(),
-                f.description.clone(),
-                allowed,
-            ];
-            write_row(ws, r, &cells)?;
+            write_row(ws, r, &column_row(ts, f, schema))?;
             r += 1;
             for e in extras.iter().filter(|e| e.after == i) {
                 let meaning = format!(
                     "Workbook only: the {} of each {} record in {} (not in the CSV or Parquet files).",
                     e.part, e.target, f.name
                 );
-                write_row(
-                    ws,
-                    r,
-                    &[
-                        ts.name.clone(),
-                        e.header.clone(),
-                        "string".into(),
-                        String::new(),
-                        "no".into(),
-                        meaning,
-                        String::new(),
-                    ],
-                )?;
+                let cells = [&ts.name, &e.header, "string", "", "no", &meaning, ""];
+                write_row(ws, r, &cells.map(String::from))?;
                 r += 1;
             }
         }
@@ -251,6 +221,29 @@ pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
     ws.autofilter(0, 0, r - 1, head.len() as u16 - 1)?;
     ws.set_freeze_panes(1, 0)?;
     Ok(())
+}
+
+/// A column's Codebook row: table, column, type, unit, required, meaning, allowed values.
+fn column_row(ts: &TableSchema, f: &Field, schema: &Schema) -> [String; 7] {
+    let allowed = match (&f.vocabulary, &f.reference) {
+        (Some(v), _) => schema.vocabularies[v]
+            .values
+            .iter()
+            .map(|(k, d)| format!("{k} ({d})"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        (_, Some(t)) => format!("ids of the {t} sheet"),
+        _ => String::new(),
+    };
+    [
+        ts.name.clone(),
+        f.name.clone(),
+        f.json["type"].as_str().unwrap_or("").to_string(),
+        f.json["x-unit"].as_str().unwrap_or("").to_string(),
+        if f.required { "yes" } else { "no" }.to_string(),
+        f.description.clone(),
+        allowed,
+    ]
 }
 
 fn write_row(ws: &mut Worksheet, r: u32, cells: &[String]) -> Result<(), XlsxError> {

@@ -324,23 +324,48 @@ fn run_case(case: &str) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
     if exp.accepted {
-        let o = common::run_timed(wd.command(&args), 120);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "{case}: should build:\n{err}");
-        let sources = wd.read_string("output/csv/sources.csv");
-        assert!(sources.contains("\na,"), "{case}: {sources}");
-        // The CSV starts with its own BOM (docs/CSV.md); the raw file's BOM must not reach a cell.
-        let body = sources.strip_prefix('\u{feff}').unwrap_or(&sources);
-        assert!(
-            !body.contains('\u{feff}'),
-            "{case}: the raw file's BOM leaked into the data"
-        );
-        wd.ok(&["check"]);
+        accepted(&wd, case, &args);
         return;
     }
+    text_report(&wd, case, &exp, &args, &before);
+    json_report(&wd, case, &exp, &args, &before);
+    assert_eq!(
+        user,
+        user_data(&wd),
+        "{case}: raw/, schema/ or the user's files changed"
+    );
+    // No temporary directories left beside output/.
+    let leftovers: Vec<_> = std::fs::read_dir(&wd.dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".output"))
+        .collect();
+    assert!(leftovers.is_empty(), "{case}: {leftovers:?}");
+}
 
-    // Text report.
-    let o = common::run_timed(wd.command(&args), 120);
+/// Every file under a directory, by relative path (`Workdir::snapshot`).
+type Snapshot = BTreeMap<String, Vec<u8>>;
+
+/// A case the build accepts: it builds, the data is right, and `check` agrees.
+fn accepted(wd: &Workdir, case: &str, args: &[&str]) {
+    let o = common::run_timed(wd.command(args), 120);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{case}: should build:\n{err}");
+    let sources = wd.read_string("output/csv/sources.csv");
+    assert!(sources.contains("\na,"), "{case}: {sources}");
+    // The CSV starts with its own BOM (docs/CSV.md); the raw file's BOM must not reach a cell.
+    let body = sources.strip_prefix('\u{feff}').unwrap_or(&sources);
+    assert!(
+        !body.contains('\u{feff}'),
+        "{case}: the raw file's BOM leaked into the data"
+    );
+    wd.ok(&["check"]);
+}
+
+/// The text report: exit 1, the expected code at the expected place, rustc-style, and
+/// output/ unchanged.
+fn text_report(wd: &Workdir, case: &str, exp: &Expect, args: &[&str], before: &Snapshot) {
+    let o = common::run_timed(wd.command(args), 120);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(1), "{case}: exit code\n{err}");
     let header = match (exp.line, exp.column) {
@@ -382,10 +407,12 @@ fn run_case(case: &str) {
         longest < 300,
         "{case}: a {longest}-character line in the report"
     );
-    assert_eq!(before, wd.snapshot("output"), "{case}: output/ changed");
+    assert_eq!(*before, wd.snapshot("output"), "{case}: output/ changed");
+}
 
-    // JSON report: alone on stderr, parseable, with the same location.
-    let mut json_args = args.clone();
+/// The JSON report: alone on stderr, parseable, with the same location; output/ unchanged.
+fn json_report(wd: &Workdir, case: &str, exp: &Expect, args: &[&str], before: &Snapshot) {
+    let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
     let o = common::run_timed(wd.command(&json_args), 120);
     assert_eq!(o.status.code(), Some(1), "{case}: exit code (json)");
@@ -413,22 +440,10 @@ fn run_case(case: &str) {
         "{case}: no matching JSON error for {exp:?} in\n{j:#}"
     );
     assert_eq!(
-        before,
+        *before,
         wd.snapshot("output"),
         "{case}: output/ changed (json)"
     );
-    assert_eq!(
-        user,
-        user_data(&wd),
-        "{case}: raw/, schema/ or the user's files changed"
-    );
-    // No temporary directories left beside output/.
-    let leftovers: Vec<_> = std::fs::read_dir(&wd.dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".output"))
-        .collect();
-    assert!(leftovers.is_empty(), "{case}: {leftovers:?}");
 }
 
 #[test]
@@ -456,13 +471,10 @@ fn every_case_directory_has_a_test_and_an_expectation() {
     }
 }
 
-/// Errors in several files, found by the same stage, all come in one run, sorted by file and
-/// line, identically on every run.
-#[test]
-fn several_errors_in_several_files_are_reported_together_in_a_stable_order() {
-    let wd = Workdir::fixture("bad-several", "mini");
-    wd.ok(&["build"]);
-    let before = wd.snapshot("output");
+/// raw/a.toml (an impossible date and an unknown currency), b.toml (a malformed date) and
+/// c.toml (an impossible date), written in reverse order: the report order must not depend on
+/// it.
+fn write_three_bad_files(wd: &Workdir) {
     let a = std::fs::read_to_string(Path::new(ROOT).join("tests/bad/date-month-13/raw/a.toml"))
         .unwrap()
         .replace("currency = \"EUR\"", "currency = \"EURO\"");
@@ -475,27 +487,33 @@ fn several_errors_in_several_files_are_reported_together_in_a_stable_order() {
         .replace("date = \"2019-13\"", "date = \"2019-02-30\"")
         .replace("currency = \"EURO\"", "currency = \"EUR\"");
     std::fs::remove_dir_all(wd.path("raw")).unwrap();
-    // Written in reverse order: the report order must not depend on it.
     wd.write("raw/c.toml", c);
     wd.write("raw/b.toml", b);
     wd.write("raw/a.toml", a);
+}
+
+/// An error block's code and its `file:line:column`.
+fn code_and_place(block: &str) -> (String, String) {
+    let code = block[6..11].to_string();
+    let at = block.lines().nth(1).unwrap().trim();
+    (code, at.trim_start_matches("--> ").to_string())
+}
+
+/// Errors in several files, found by the same stage, all come in one run, sorted by file and
+/// line, identically on every run.
+#[test]
+fn several_errors_in_several_files_are_reported_together_in_a_stable_order() {
+    let wd = Workdir::fixture("bad-several", "mini");
+    wd.ok(&["build"]);
+    let before = wd.snapshot("output");
+    write_three_bad_files(&wd);
     let first = wd.fails(&["build", "--quiet"]);
     let second = wd.fails(&["build", "--quiet"]);
     assert_eq!(first, second, "the report is stable");
     let got: BTreeMap<usize, (String, String)> = blocks(&first)
         .iter()
+        .map(|b| code_and_place(b))
         .enumerate()
-        .map(|(i, b)| {
-            let code = b[6..11].to_string();
-            let at = b
-                .lines()
-                .nth(1)
-                .unwrap()
-                .trim()
-                .trim_start_matches("--> ")
-                .to_string();
-            (i, (code, at))
-        })
         .collect();
     let want = [
         ("E0202", "raw/a.toml:17:8"),

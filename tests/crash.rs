@@ -85,6 +85,48 @@ fn export_line(rx: &Receiver<(String, Instant)>) -> Instant {
     }
 }
 
+/// Starts a build of `raw` and kills it (SIGKILL) `f` of the way through the reference build
+/// (`took`) or, `from_export`, through its writing (`writing`, from the `export` line).
+/// Returns when the kill came, from the start or from the export line.
+fn build_killed(
+    wd: &Workdir,
+    raw: &str,
+    from_export: bool,
+    f: f64,
+    (took, writing): (Duration, Duration),
+) -> Duration {
+    let started = Instant::now();
+    let (mut child, rx) = start(wd, raw);
+    let delay = if from_export {
+        let at = export_line(&rx);
+        std::thread::sleep(writing.mul_f64(f));
+        at.elapsed()
+    } else {
+        std::thread::sleep(took.mul_f64(f));
+        started.elapsed()
+    };
+    let _ = child.kill(); // nothing happens if it has finished
+    child.wait().unwrap();
+    delay
+}
+
+/// The next run (here one that fails fast: no extraction files) cleans up first and says so,
+/// naming every leftover.
+fn next_run_cleans_up(wd: &Workdir, left: &[String], when: &str) {
+    let o = wd.command(&["build", "--raw", "empty"]).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{when}: {err}");
+    assert!(err.contains("error[E0108]"), "{when}: {err}");
+    for l in left {
+        assert!(
+            err.lines()
+                .any(|x| x.starts_with("note: removed") && x.contains(l.as_str())),
+            "{when}: leftover {l} not reported:\n{err}"
+        );
+    }
+    assert!(leftovers(wd).is_empty(), "{when}: {:?}", leftovers(wd));
+}
+
 #[test]
 fn a_build_killed_at_any_instant_leaves_the_old_or_the_new_output() {
     let wd = Workdir::new("crash-kill");
@@ -121,18 +163,7 @@ fn a_build_killed_at_any_instant_leaves_the_old_or_the_new_output() {
     while let Some((from_export, f)) = queue.pop_front() {
         count += 1;
         let (old_raw, old, new_raw, new) = &holds;
-        let started = Instant::now();
-        let (mut child, rx) = start(&wd, new_raw);
-        let delay = if from_export {
-            let at = export_line(&rx);
-            std::thread::sleep(writing.mul_f64(f));
-            at.elapsed()
-        } else {
-            std::thread::sleep(took.mul_f64(f));
-            started.elapsed()
-        };
-        let _ = child.kill(); // SIGKILL (nothing happens if it has finished)
-        child.wait().unwrap();
+        let delay = build_killed(&wd, new_raw, from_export, f, (took, writing));
         let when = format!(
             "build of {new_raw} over {old_raw} killed {delay:?} after {}",
             if from_export {
@@ -143,20 +174,7 @@ fn a_build_killed_at_any_instant_leaves_the_old_or_the_new_output() {
         );
         let state = which(&wd, old, new, &when);
         let left = leftovers(&wd);
-        // The next run (here one that fails fast: no extraction files) cleans up first and
-        // says so, leaving output/ as it was.
-        let o = wd.command(&["build", "--raw", "empty"]).output().unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{when}: {err}");
-        assert!(err.contains("error[E0108]"), "{when}: {err}");
-        for l in &left {
-            assert!(
-                err.lines()
-                    .any(|x| x.starts_with("note: removed") && x.contains(l.as_str())),
-                "{when}: leftover {l} not reported:\n{err}"
-            );
-        }
-        assert!(leftovers(&wd).is_empty(), "{when}: {:?}", leftovers(&wd));
+        next_run_cleans_up(&wd, &left, &when);
         assert_eq!(state, which(&wd, old, new, &when), "{when}");
         saw_leftover += usize::from(!left.is_empty());
         if state == "old" {

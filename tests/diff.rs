@@ -127,7 +127,6 @@ fn json_report_has_keys_records_and_field_changes() {
     let (old, new) = (dataset_version(&wd, "old"), dataset_version(&wd, "new"));
     let got: Value =
         serde_json::from_str(&wd.stdout(&["diff", "old", "new", "--format", "json"])).unwrap();
-    let pk = ["table", "record_id", "field", "source_id"];
     let expected = json!({
         "old": { "path": "old", "schema_version": common::schema_version(), "dataset_version": old },
         "new": { "path": "new", "schema_version": common::schema_version(), "dataset_version": new },
@@ -140,22 +139,7 @@ fn json_report_has_keys_records_and_field_changes() {
                 "changed": [{ "key": { "deal_id": "hbis-smederevo" },
                               "fields": [{ "field": "stake_pct", "old": "100", "new": "51" }] }],
             },
-            {
-                "table": "events", "status": "changed", "primary_key": ["event_id"],
-                "columns_added": [], "columns_removed": [], "removed": [], "changed": [],
-                "added": [{
-                    "key": { "event_id": "new-event-2020" },
-                    "record": {
-                        "event_id": "new-event-2020", "date": "2020-05", "date_start": "2020-05-01",
-                        "date_end": "2020-05-31", "date_precision": "month", "year": "2020",
-                        "partner": "RU", "event_type": "other", "cameo": "010",
-                        "cameo_label": "Make a statement, not specified below", "sector": "",
-                        "title": "A new event", "description": "", "location": "",
-                        "actor_ids": "", "derived_fields": "", "source_ids": "alpha",
-                        "schema_version": common::schema_version(),
-                    },
-                }],
-            },
+            events_diff(),
             unchanged("exchange_rates", &["year", "currency"]),
             {
                 "table": "indicators", "status": "changed", "primary_key": ["indicator_id"],
@@ -166,31 +150,7 @@ fn json_report_has_keys_records_and_field_changes() {
                 }],
             },
             unchanged("links", &["from_table", "from_id", "relation", "to_table", "to_id"]),
-            {
-                "table": "provenance", "status": "changed", "primary_key": pk,
-                "columns_added": [], "columns_removed": [],
-                "added": [
-                    prov("events", "new-event-2020", "cameo", "010", "p4"),
-                    prov("events", "new-event-2020", "date", "2020-05", "p4"),
-                    prov("events", "new-event-2020", "event_type", "other", "p4"),
-                    prov("events", "new-event-2020", "partner", "RU", "p4"),
-                    prov("events", "new-event-2020", "title", "A new event", "p4"),
-                ],
-                "removed": [
-                    prov("indicators", "cn-imports-2024", "description", "Imports from China", "p3"),
-                    prov("indicators", "cn-imports-2024", "indicator", "imports", "p3"),
-                    prov("indicators", "cn-imports-2024", "partner", "CN", "p3"),
-                    prov("indicators", "cn-imports-2024", "period", "2024", "p3"),
-                    prov("indicators", "cn-imports-2024", "unit", "EUR", "p3"),
-                    prov("indicators", "cn-imports-2024", "value", "5130000000", "p3"),
-                ],
-                "changed": [
-                    { "key": { "table": "deals", "record_id": "hbis-smederevo", "field": "stake_pct", "source_id": "alpha" },
-                      "fields": [{ "field": "value", "old": "100", "new": "51" }] },
-                    { "key": { "table": "visits", "record_id": "xi-visit-2016", "field": "location", "source_id": "alpha" },
-                      "fields": [{ "field": "value", "old": "Belgrade", "new": "Novi Sad" }] },
-                ],
-            },
+            provenance_diff(),
             unchanged("sources", &["source_id"]),
             {
                 "table": "visits", "status": "changed", "primary_key": ["visit_id"],
@@ -206,6 +166,57 @@ fn json_report_has_keys_records_and_field_changes() {
         "{}",
         serde_json::to_string_pretty(&got).unwrap()
     );
+}
+
+/// The events table in the JSON report: one event added.
+fn events_diff() -> Value {
+    json!({
+        "table": "events", "status": "changed", "primary_key": ["event_id"],
+        "columns_added": [], "columns_removed": [], "removed": [], "changed": [],
+        "added": [{
+            "key": { "event_id": "new-event-2020" },
+            "record": {
+                "event_id": "new-event-2020", "date": "2020-05", "date_start": "2020-05-01",
+                "date_end": "2020-05-31", "date_precision": "month", "year": "2020",
+                "partner": "RU", "event_type": "other", "cameo": "010",
+                "cameo_label": "Make a statement, not specified below", "sector": "",
+                "title": "A new event", "description": "", "location": "",
+                "actor_ids": "", "derived_fields": "", "source_ids": "alpha",
+                "schema_version": common::schema_version(),
+            },
+        }],
+    })
+}
+
+/// The provenance table in the JSON report: the claims of the added event and the removed
+/// indicator, and the two changed values.
+fn provenance_diff() -> Value {
+    let pk = ["table", "record_id", "field", "source_id"];
+    json!({
+        "table": "provenance", "status": "changed", "primary_key": pk,
+        "columns_added": [], "columns_removed": [],
+        "added": [
+            prov("events", "new-event-2020", "cameo", "010", "p4"),
+            prov("events", "new-event-2020", "date", "2020-05", "p4"),
+            prov("events", "new-event-2020", "event_type", "other", "p4"),
+            prov("events", "new-event-2020", "partner", "RU", "p4"),
+            prov("events", "new-event-2020", "title", "A new event", "p4"),
+        ],
+        "removed": [
+            prov("indicators", "cn-imports-2024", "description", "Imports from China", "p3"),
+            prov("indicators", "cn-imports-2024", "indicator", "imports", "p3"),
+            prov("indicators", "cn-imports-2024", "partner", "CN", "p3"),
+            prov("indicators", "cn-imports-2024", "period", "2024", "p3"),
+            prov("indicators", "cn-imports-2024", "unit", "EUR", "p3"),
+            prov("indicators", "cn-imports-2024", "value", "5130000000", "p3"),
+        ],
+        "changed": [
+            { "key": { "table": "deals", "record_id": "hbis-smederevo", "field": "stake_pct", "source_id": "alpha" },
+              "fields": [{ "field": "value", "old": "100", "new": "51" }] },
+            { "key": { "table": "visits", "record_id": "xi-visit-2016", "field": "location", "source_id": "alpha" },
+              "fields": [{ "field": "value", "old": "Belgrade", "new": "Novi Sad" }] },
+        ],
+    })
 }
 
 /// The cn-imports-2024 row of old/csv/indicators.csv as a JSON object, read with the csv

@@ -302,36 +302,46 @@ pub fn codebook(schema: &Schema) -> String {
         );
     }
     for ts in &schema.tables {
-        let _ = writeln!(
-            s,
-            "\n## {}\n\n{}\n\nPrimary key: {}.\n",
-            ts.name,
-            ts.json["description"].as_str().unwrap_or_default(),
-            ts.primary_key
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let _ = writeln!(
-            s,
-            "| column | type | unit | allowed values | description | example |\n|---|---|---|---|---|---|"
-        );
-        for f in &ts.fields {
-            let _ = writeln!(
-                s,
-                "| `{}` | {} | {} | {} | {} | {} |",
-                f.name,
-                type_name(f),
-                unit(f, ts),
-                allowed(f, ts, schema),
-                cell(&f.description),
-                example(f)
-            );
-        }
-        s.push_str(&crate::meaning::codebook::section(ts));
+        table_section(&mut s, ts, schema);
     }
     s.push_str(&crate::meaning::doc::codebook_section(schema));
+    vocabularies(&mut s, schema);
+    s
+}
+
+/// A table's section: its description, primary key, columns and rules.
+fn table_section(s: &mut String, ts: &TableSchema, schema: &Schema) {
+    let _ = writeln!(
+        s,
+        "\n## {}\n\n{}\n\nPrimary key: {}.\n",
+        ts.name,
+        ts.json["description"].as_str().unwrap_or_default(),
+        ts.primary_key
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "| column | type | unit | allowed values | description | example |\n|---|---|---|---|---|---|"
+    );
+    for f in &ts.fields {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            f.name,
+            type_name(f),
+            unit(f, ts),
+            allowed(f, ts, schema),
+            cell(&f.description),
+            example(f)
+        );
+    }
+    s.push_str(&crate::meaning::codebook::section(ts));
+}
+
+fn vocabularies(s: &mut String, schema: &Schema) {
     let _ = writeln!(s, "\n## Vocabularies");
     for (name, v) in &schema.vocabularies {
         let _ = writeln!(
@@ -343,8 +353,40 @@ pub fn codebook(schema: &Schema) -> String {
             let _ = writeln!(s, "| `{code}` | {} |", cell(meaning));
         }
     }
-    s
 }
+
+/// One source's row: its file, title, year and kind, and how many rows of each citing table
+/// (`(table, source_ids column, rows)`) cite it.
+fn source_row(s: &mut String, sts: &TableSchema, row: &[Value], citing: &[Citing]) {
+    let col = |name: &str| {
+        sts.field_index(name)
+            .map(|i| cell(&row[i].to_string()))
+            .unwrap_or_default()
+    };
+    let id = sts
+        .field_index("source_id")
+        .map(|i| row[i].to_string())
+        .unwrap_or_default();
+    let _ = write!(
+        s,
+        "| `{}` | {} | {} | {} |",
+        col("file"),
+        col("title"),
+        col("year"),
+        col("kind")
+    );
+    for (_, i, t) in citing {
+        let n = t
+            .rows
+            .iter()
+            .filter(|r| matches!(&r[*i], Value::List(l) if l.contains(&id)))
+            .count();
+        let _ = write!(s, " {n} |");
+    }
+    s.push('\n');
+}
+
+type Citing<'a> = (&'a TableSchema, usize, &'a crate::reconcile::Table);
 
 /// The README's sources block: one row per source document with the number of records of
 /// each table that cite it (the source is in the record's `source_ids`).
@@ -356,7 +398,7 @@ pub fn sources_block(schema: &Schema, ds: &Dataset) -> String {
             .map(|t| (&schema.tables[t.schema], t))
     };
     // Tables whose rows cite sources, in schema order.
-    let citing: Vec<(&TableSchema, usize, &crate::reconcile::Table)> = ds
+    let citing: Vec<Citing> = ds
         .tables
         .iter()
         .filter_map(|t| {
@@ -368,11 +410,6 @@ pub fn sources_block(schema: &Schema, ds: &Dataset) -> String {
     let Some((sts, sources)) = table("sources") else {
         return s;
     };
-    let col = |row: &[Value], name: &str| {
-        sts.field_index(name)
-            .map(|i| cell(&row[i].to_string()))
-            .unwrap_or_default()
-    };
     s.push_str("| file | title | year | kind |");
     for (ts, ..) in &citing {
         let _ = write!(s, " {} |", ts.name);
@@ -383,27 +420,7 @@ pub fn sources_block(schema: &Schema, ds: &Dataset) -> String {
     }
     s.push('\n');
     for row in &sources.rows {
-        let id = sts
-            .field_index("source_id")
-            .map(|i| row[i].to_string())
-            .unwrap_or_default();
-        let _ = write!(
-            s,
-            "| `{}` | {} | {} | {} |",
-            col(row, "file"),
-            col(row, "title"),
-            col(row, "year"),
-            col(row, "kind")
-        );
-        for (_, i, t) in &citing {
-            let n = t
-                .rows
-                .iter()
-                .filter(|r| matches!(&r[*i], Value::List(l) if l.contains(&id)))
-                .count();
-            let _ = write!(s, " {n} |");
-        }
-        s.push('\n');
+        source_row(&mut s, sts, row, &citing);
     }
     let _ = write!(s, "| **rows in the table** | | | |");
     for (_, _, t) in &citing {

@@ -51,73 +51,25 @@ fn problem(code: Code, path: &Path, msg: impl Into<String>, expected: &str) -> P
         .expected(expected)
 }
 
+const EXPECTED_DIR: &str = "a pillars output directory (datapackage.json, csv/*.csv)";
+
 fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
-    const EXPECTED: &str = "a pillars output directory (datapackage.json, csv/*.csv)";
-    if !dir.is_dir() {
-        let msg = if dir.exists() {
-            "not a directory".to_string()
-        } else {
-            "directory not found".to_string()
-        };
-        return Err(vec![problem(Code::Io, dir, msg, EXPECTED)]);
-    }
+    let dp = datapackage(dir).map_err(|p| vec![p])?;
     let dp_path = dir.join("datapackage.json");
-    let dp: Json = fsio::read_in_tree(dir, Path::new("datapackage.json"), fsio::MAX_METADATA_BYTES)
-        .map_err(|e| e.problem(Code::Io, &dp_path, EXPECTED))
-        .and_then(|b| {
-            serde_json::from_slice(&b).map_err(|e| {
-                problem(
-                    Code::DiffInput,
-                    &dp_path,
-                    format!("invalid JSON (line {}): {e}", e.line()),
-                    EXPECTED,
-                )
-            })
-        })
-        .map_err(|p| vec![p])?;
     let Some(resources) = dp["resources"].as_array() else {
         return Err(vec![problem(
             Code::DiffInput,
             &dp_path,
             "no `resources` array",
-            EXPECTED,
+            EXPECTED_DIR,
         )]);
     };
     let mut problems = vec![];
     let mut tables = BTreeMap::new();
     for r in resources {
-        let (Some(name), Some(rel)) = (r["name"].as_str(), r["path"].as_str()) else {
-            problems.push(problem(
-                Code::DiffInput,
-                &dp_path,
-                "a resource has no `name` or `path`",
-                EXPECTED,
-            ));
-            continue;
-        };
-        let key: Vec<String> = match &r["schema"]["primaryKey"] {
-            Json::String(s) => vec![s.clone()],
-            Json::Array(a) => a
-                .iter()
-                .filter_map(|k| k.as_str().map(String::from))
-                .collect(),
-            _ => vec![],
-        };
-        if key.is_empty() {
-            problems.push(
-                problem(
-                    Code::DiffInput,
-                    &dp_path,
-                    format!("resource `{name}` has no primary key"),
-                    "schema.primaryKey in every resource",
-                )
-                .record("resources", name),
-            );
-            continue;
-        }
-        match read_table(dir, rel, name, key) {
-            Ok(t) => {
-                tables.insert(name.to_string(), t);
+        match resource(dir, &dp_path, r) {
+            Ok((name, t)) => {
+                tables.insert(name, t);
             }
             Err(p) => problems.push(p),
         }
@@ -132,6 +84,59 @@ fn load(dir: &Path) -> Result<Output, Vec<Problem>> {
     })
 }
 
+/// The directory's `datapackage.json`, parsed.
+fn datapackage(dir: &Path) -> Result<Json, Problem> {
+    if !dir.is_dir() {
+        let msg = if dir.exists() {
+            "not a directory"
+        } else {
+            "directory not found"
+        };
+        return Err(problem(Code::Io, dir, msg, EXPECTED_DIR));
+    }
+    let dp_path = dir.join("datapackage.json");
+    let bytes = fsio::read_in_tree(dir, Path::new("datapackage.json"), fsio::MAX_METADATA_BYTES)
+        .map_err(|e| e.problem(Code::Io, &dp_path, EXPECTED_DIR))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        problem(
+            Code::DiffInput,
+            &dp_path,
+            format!("invalid JSON (line {}): {e}", e.line()),
+            EXPECTED_DIR,
+        )
+    })
+}
+
+/// One resource of datapackage.json: its name and its table, read from its CSV file.
+fn resource(dir: &Path, dp_path: &Path, r: &Json) -> Result<(String, Table), Problem> {
+    let (Some(name), Some(rel)) = (r["name"].as_str(), r["path"].as_str()) else {
+        return Err(problem(
+            Code::DiffInput,
+            dp_path,
+            "a resource has no `name` or `path`",
+            EXPECTED_DIR,
+        ));
+    };
+    let key: Vec<String> = match &r["schema"]["primaryKey"] {
+        Json::String(s) => vec![s.clone()],
+        Json::Array(a) => a
+            .iter()
+            .filter_map(|k| k.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    if key.is_empty() {
+        return Err(problem(
+            Code::DiffInput,
+            dp_path,
+            format!("resource `{name}` has no primary key"),
+            "schema.primaryKey in every resource",
+        )
+        .record("resources", name));
+    }
+    Ok((name.to_string(), read_table(dir, rel, name, key)?))
+}
+
 /// Reads table `name` from `dir/rel`: a regular file inside `dir` (the path comes from
 /// datapackage.json, so it is not trusted to stay there).
 fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Table, Problem> {
@@ -140,26 +145,15 @@ fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Tab
     let path = &PathBuf::from(format!("{}/{rel}", dir.display()));
     let bytes = fsio::read_in_tree(dir, Path::new(rel), MAX_OUTPUT_FILE_BYTES)
         .map_err(|e| e.problem(Code::Io, path, expected))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let file = path.display().to_string();
-    // A location from a byte offset reported by the csv crate, with the offending line.
-    // (With CRLF the csv crate puts a record's start on the LF ending the previous line.)
-    let at = |byte: u64| {
-        let mut b = (byte as usize).min(text.len());
-        if !text.is_char_boundary(b) {
-            return Loc::file(&file);
-        }
-        while text[b..].starts_with(['\r', '\n']) {
-            b += 1;
-        }
-        let end = text[b..].find(['\r', '\n']).map_or(text.len(), |i| b + i);
-        Loc::at(&file, &text, b..end)
+    let text = CsvText {
+        file: path.display().to_string(),
+        text: String::from_utf8_lossy(&bytes),
     };
     let mut rdr = csv::Reader::from_reader(bytes.as_slice());
     let csv_err = |e: csv::Error| {
         let loc = e
             .position()
-            .map_or_else(|| Loc::file(&file), |p| at(p.byte()));
+            .map_or_else(|| Loc::file(&text.file), |p| text.loc(p.byte()));
         Problem::new(Code::DiffInput, format!("invalid CSV: {e}"))
             .at(loc)
             .expected(expected)
@@ -170,19 +164,7 @@ fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Tab
         .iter()
         .map(String::from)
         .collect();
-    let idx: Vec<usize> = key
-        .iter()
-        .map(|k| {
-            header.iter().position(|h| h == k).ok_or_else(|| {
-                problem(
-                    Code::DiffInput,
-                    path,
-                    format!("table `{name}`: the header has no primary key column `{k}`"),
-                    &format!("a header with the primary key columns {}", key.join(", ")),
-                )
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let idx = key_columns(&header, &key, name, path)?;
     let mut rows = BTreeMap::new();
     for rec in rdr.records() {
         let rec = rec.map_err(csv_err)?;
@@ -194,11 +176,54 @@ fn read_table(dir: &Path, rel: &str, name: &str, key: Vec<String>) -> Result<Tab
                 Code::DiffInput,
                 format!("table `{name}`: duplicate primary key `{}`", k.join("/")),
             )
-            .at(at(byte))
+            .at(text.loc(byte))
             .expected("one row per primary key"));
         }
     }
     Ok(Table { key, header, rows })
+}
+
+/// A CSV file's text, to locate what the csv crate reports at a byte offset.
+struct CsvText<'a> {
+    file: String,
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl CsvText<'_> {
+    /// The line at `byte`. (With CRLF the csv crate puts a record's start on the LF ending the
+    /// previous line.)
+    fn loc(&self, byte: u64) -> Loc {
+        let text = &self.text;
+        let mut b = (byte as usize).min(text.len());
+        if !text.is_char_boundary(b) {
+            return Loc::file(&self.file);
+        }
+        while text[b..].starts_with(['\r', '\n']) {
+            b += 1;
+        }
+        let end = text[b..].find(['\r', '\n']).map_or(text.len(), |i| b + i);
+        Loc::at(&self.file, text, b..end)
+    }
+}
+
+/// The positions of the primary key's columns in `header`.
+fn key_columns(
+    header: &[String],
+    key: &[String],
+    name: &str,
+    path: &Path,
+) -> Result<Vec<usize>, Problem> {
+    let position = |k: &String| {
+        header.iter().position(|h| h == k).ok_or_else(|| {
+            problem(
+                Code::DiffInput,
+                path,
+                format!("table `{name}`: the header has no primary key column `{k}`"),
+                &format!("a header with the primary key columns {}", key.join(", ")),
+            )
+        })
+    };
+    key.iter().map(position).collect()
 }
 
 struct Changed {
@@ -234,36 +259,55 @@ fn diff_table(name: &str, old: Option<&Table>, new: Option<&Table>) -> TableDiff
         header: vec![],
         rows: BTreeMap::new(),
     };
-    let status = match (old, new) {
+    let (o, n) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
+    // A table added or removed as a whole lists its rows, not its columns.
+    let columns_only_in = |a: &Table, b: &Table| -> Vec<String> {
+        if old.is_none() || new.is_none() {
+            return vec![];
+        }
+        a.header
+            .iter()
+            .filter(|h| !b.header.contains(h))
+            .cloned()
+            .collect()
+    };
+    let mut d = TableDiff {
+        name: name.to_string(),
+        status: "",
+        key: if new.is_some() { &n.key } else { &o.key }.clone(),
+        columns_added: columns_only_in(n, o),
+        columns_removed: columns_only_in(o, n),
+        added: rows_only_in(n, o),
+        removed: rows_only_in(o, n),
+        changed: changed_rows(o, n),
+    };
+    d.status = match (old, new) {
         (None, _) => "added",
         (_, None) => "removed",
-        _ => "",
+        _ if d.added.is_empty()
+            && d.removed.is_empty()
+            && d.changed.is_empty()
+            && d.columns_added.is_empty()
+            && d.columns_removed.is_empty() =>
+        {
+            "unchanged"
+        }
+        _ => "changed",
     };
-    let (o, n) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
-    let key = if new.is_some() {
-        n.key.clone()
-    } else {
-        o.key.clone()
-    };
-    let columns_added = if old.is_some() {
-        n.header
-            .iter()
-            .filter(|h| !o.header.contains(h))
-            .cloned()
-            .collect()
-    } else {
-        vec![]
-    };
-    let columns_removed = if new.is_some() {
-        o.header
-            .iter()
-            .filter(|h| !n.header.contains(h))
-            .cloned()
-            .collect()
-    } else {
-        vec![]
-    };
-    // Column pairs compared: common columns, in the new order.
+    d
+}
+
+/// The rows of `a` whose key `b` does not have, as JSON records.
+fn rows_only_in(a: &Table, b: &Table) -> Vec<(Vec<String>, Json)> {
+    a.rows
+        .iter()
+        .filter(|(k, _)| !b.rows.contains_key(*k))
+        .map(|(k, r)| (k.clone(), record_json(&a.header, r)))
+        .collect()
+}
+
+/// The rows of both whose compared columns differ (the common columns, in the new order).
+fn changed_rows(o: &Table, n: &Table) -> Vec<Changed> {
     let pairs: Vec<(String, usize, usize)> = n
         .header
         .iter()
@@ -276,20 +320,7 @@ fn diff_table(name: &str, old: Option<&Table>, new: Option<&Table>) -> TableDiff
                 .map(|i| (h.clone(), i, j))
         })
         .collect();
-    let added = n
-        .rows
-        .iter()
-        .filter(|(k, _)| !o.rows.contains_key(*k))
-        .map(|(k, r)| (k.clone(), record_json(&n.header, r)))
-        .collect();
-    let removed = o
-        .rows
-        .iter()
-        .filter(|(k, _)| !n.rows.contains_key(*k))
-        .map(|(k, r)| (k.clone(), record_json(&o.header, r)))
-        .collect();
-    let changed: Vec<Changed> = n
-        .rows
+    n.rows
         .iter()
         .filter_map(|(k, nr)| {
             let or = o.rows.get(k)?;
@@ -303,30 +334,7 @@ fn diff_table(name: &str, old: Option<&Table>, new: Option<&Table>) -> TableDiff
                 fields,
             })
         })
-        .collect();
-    let mut d = TableDiff {
-        name: name.to_string(),
-        status,
-        key,
-        columns_added,
-        columns_removed,
-        added,
-        removed,
-        changed,
-    };
-    if d.status.is_empty() {
-        d.status = if d.added.is_empty()
-            && d.removed.is_empty()
-            && d.changed.is_empty()
-            && d.columns_added.is_empty()
-            && d.columns_removed.is_empty()
-        {
-            "unchanged"
-        } else {
-            "changed"
-        };
-    }
-    d
+        .collect()
 }
 
 fn version_line(label: &str, old: &Json, new: &Json) -> String {

@@ -10,7 +10,7 @@
 
 use super::Common;
 use crate::diagnostic::{Code, Loc, Problem};
-use crate::release::{self, Bump, Release};
+use crate::release::{self, Bump, Release, Releases};
 use crate::{output, pipeline};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -42,21 +42,7 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     let schema = c.load_schema()?;
     let mut r = pipeline::reconcile(&schema, &c.options()).map_err(|p| c.fail(p))?;
     let hash = release::content_hash(&r.dataset, &schema);
-    if let Some(done) = r
-        .releases
-        .releases
-        .iter()
-        .find(|x| x.content_sha256 == hash)
-    {
-        return Err(c.fail(vec![
-            Problem::new(
-                Code::NothingToRelease,
-                format!("the data is unchanged since release {}", done.version),
-            )
-            .at(Loc::file(c.releases.display().to_string()))
-            .expected("a change to the data (raw/ or schema/) since the latest release"),
-        ]));
-    }
+    refuse_unchanged(c, &r.releases, &hash)?;
     let prev = r.releases.latest().cloned();
     let files = pipeline::export(&schema, &r, &c.options());
     let mut diff = match &prev {
@@ -79,37 +65,9 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
     });
     let dev = release::version_of(&files);
     let files = pipeline::export(&schema, &r, &c.options());
-    // The report was made before the version existed: name the release, not scratch paths.
     if let Some(d) = diff.as_mut() {
-        d.text = d
-            .text
-            .lines()
-            .skip(1)
-            .collect::<Vec<_>>()
-            .join("\n")
-            .replace(&dev, &version)
-            + "\n";
+        d.name_release(&dev, &version);
     }
-    // Each file is written beside its target and renamed in (the shared writer).
-    let write = |path: &Path, bytes: Vec<u8>| {
-        output::write_files(&[(path, &bytes)])
-            .map(|notes| c.notes(&notes))
-            .map_err(|p| c.fail(vec![p]))
-    };
-    let inputs = [c.raw.as_path(), c.schema.as_path()];
-    let notes = output::write_dir(&c.out, &files, crate::export::GENERATOR, &inputs)
-        .map_err(|p| c.fail(vec![p]))?;
-    c.notes(&notes);
-    write(&c.releases, r.releases.to_bytes())?;
-    // No CITATION.cff: none is invented (it needs a title, authors...); say so.
-    match std::fs::read_to_string(&a.citation) {
-        Ok(cff) => write(&a.citation, citation(&cff, &version, &date).into_bytes())?,
-        Err(_) => eprintln!(
-            "note: no {}, so no citation was updated",
-            a.citation.display()
-        ),
-    }
-    let log = std::fs::read_to_string(&a.changelog).unwrap_or_default();
     let entry = entry(
         &version,
         &date,
@@ -119,7 +77,58 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
         diff.as_ref(),
         &files,
     );
-    write(&a.changelog, changelog(&log, &entry).into_bytes())?;
+    write_release(a, &files, &r.releases, &entry, &version, &date)?;
+    println!("git tag -a {TAG_PREFIX}{version} -m \"pillars dataset {version}\"");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// E1003 when the content is already a release.
+fn refuse_unchanged(c: &Common, releases: &Releases, hash: &str) -> Result<(), ExitCode> {
+    let Some(done) = releases.releases.iter().find(|x| x.content_sha256 == hash) else {
+        return Ok(());
+    };
+    Err(c.fail(vec![
+        Problem::new(
+            Code::NothingToRelease,
+            format!("the data is unchanged since release {}", done.version),
+        )
+        .at(Loc::file(c.releases.display().to_string()))
+        .expected("a change to the data (raw/ or schema/) since the latest release"),
+    ]))
+}
+
+/// Writes the release: the output directory, releases.json, the citation's version and date,
+/// and the changelog's new entry. Each file is written beside its target and renamed in (the
+/// shared writer).
+fn write_release(
+    a: &ReleaseArgs,
+    files: &crate::export::Files,
+    releases: &Releases,
+    entry: &str,
+    version: &str,
+    date: &str,
+) -> Result<(), ExitCode> {
+    let c = &a.common;
+    let write = |path: &Path, bytes: Vec<u8>| {
+        output::write_files(&[(path, &bytes)])
+            .map(|notes| c.notes(&notes))
+            .map_err(|p| c.fail(vec![p]))
+    };
+    let inputs = [c.raw.as_path(), c.schema.as_path()];
+    let notes = output::write_dir(&c.out, files, crate::export::GENERATOR, &inputs)
+        .map_err(|p| c.fail(vec![p]))?;
+    c.notes(&notes);
+    write(&c.releases, releases.to_bytes())?;
+    // No CITATION.cff: none is invented (it needs a title, authors...); say so.
+    match std::fs::read_to_string(&a.citation) {
+        Ok(cff) => write(&a.citation, citation(&cff, version, date).into_bytes())?,
+        Err(_) => eprintln!(
+            "note: no {}, so no citation was updated",
+            a.citation.display()
+        ),
+    }
+    let log = std::fs::read_to_string(&a.changelog).unwrap_or_default();
+    write(&a.changelog, changelog(&log, entry).into_bytes())?;
     eprintln!(
         "released   dataset {version} ({date}); wrote {}, {}, {}, {}",
         c.out.display(),
@@ -127,14 +136,21 @@ pub fn run(a: &ReleaseArgs) -> Result<ExitCode, ExitCode> {
         a.citation.display(),
         a.changelog.display()
     );
-    println!("git tag -a {TAG_PREFIX}{version} -m \"pillars dataset {version}\"");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 struct Diff {
     text: String,
     added: usize,
     removed: usize,
+}
+
+impl Diff {
+    /// The report was made before the version existed: name the release, not scratch paths.
+    fn name_release(&mut self, dev: &str, version: &str) {
+        let body: Vec<&str> = self.text.lines().skip(1).collect();
+        self.text = body.join("\n").replace(dev, version) + "\n";
+    }
 }
 
 /// The diff report of the previous release's output against this build's.

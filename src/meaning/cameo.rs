@@ -13,6 +13,60 @@ pub const RULES_FILE: &str = "cameo_rules.json";
 const CODES: &str = "cameo_codes";
 const TYPES: &str = "event_types";
 
+fn err(schema: &Schema, needle: &str, msg: String) -> Problem {
+    schema_problem(Code::CameoRules, schema, RULES_FILE, needle, msg)
+}
+
+/// schema/cameo_rules.json, parsed.
+fn rule_table(schema: &Schema) -> Result<serde_json::Value, Problem> {
+    let Some(bytes) = schema.file(RULES_FILE) else {
+        return Err(err(schema, "", "the CAMEO rule table is missing".into())
+            .expected("schema/cameo_rules.json: {\"rules\": {event_type: {\"allowed\": [codes], \"why\": …}}}"));
+    };
+    serde_json::from_slice(bytes).map_err(|e| err(schema, "", format!("invalid JSON: {e}")))
+}
+
+/// The rule for event type `ty`: its allowed prefixes and why. Problems: an unknown type, no
+/// prefix, a prefix that is not a CAMEO code.
+fn checked_rule(
+    schema: &Schema,
+    ty: &str,
+    rule: &serde_json::Value,
+    problems: &mut Vec<Problem>,
+) -> (Vec<String>, String) {
+    let key = format!("\"{ty}\"");
+    if !schema.vocab_contains(TYPES, ty) {
+        problems.push(
+            err(schema, &key, format!("rule for unknown event_type `{ty}`"))
+                .expected("a value of the event_types vocabulary"),
+        );
+    }
+    let prefixes: Vec<String> = rule["allowed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    if prefixes.is_empty() {
+        problems.push(
+            err(schema, &key, format!("the rule for `{ty}` allows no code"))
+                .expected("\"allowed\": a non-empty list of CAMEO codes"),
+        );
+    }
+    for p in prefixes.iter().filter(|p| !schema.vocab_contains(CODES, p)) {
+        problems.push(
+            err(
+                schema,
+                &key,
+                format!("the rule for `{ty}` allows `{p}`, which is not a CAMEO code"),
+            )
+            .expected("a code of the cameo_codes vocabulary"),
+        );
+    }
+    let why = rule["why"].as_str().unwrap_or_default().to_string();
+    (prefixes, why)
+}
+
 /// Allowed code prefixes (and the reason) per event type.
 pub struct Rules {
     allowed: BTreeMap<String, (Vec<String>, String)>,
@@ -22,56 +76,17 @@ impl Rules {
     /// Reads and checks the rule table: a rule for every event type of the vocabulary, no
     /// rule for an unknown type, every prefix a CAMEO code.
     pub fn load(schema: &Schema) -> Result<Rules, Vec<Problem>> {
-        let err = |needle: &str, msg: String| {
-            schema_problem(Code::CameoRules, schema, RULES_FILE, needle, msg)
-        };
-        let Some(bytes) = schema.file(RULES_FILE) else {
-            return Err(vec![
-                err("", "the CAMEO rule table is missing".into())
-                    .expected("schema/cameo_rules.json: {\"rules\": {event_type: {\"allowed\": [codes], \"why\": …}}}"),
-            ]);
-        };
-        let json: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| vec![err("", format!("invalid JSON: {e}"))])?;
+        let json = rule_table(schema).map_err(|p| vec![p])?;
         let Some(rules) = json["rules"].as_object() else {
             return Err(vec![
-                err("", "no `rules` object".into()).expected("{\"rules\": {…}}"),
+                err(schema, "", "no `rules` object".into()).expected("{\"rules\": {…}}"),
             ]);
         };
         let mut problems = vec![];
-        let mut allowed = BTreeMap::new();
-        for (ty, rule) in rules {
-            let key = format!("\"{ty}\"");
-            if !schema.vocab_contains(TYPES, ty) {
-                problems.push(
-                    err(&key, format!("rule for unknown event_type `{ty}`"))
-                        .expected("a value of the event_types vocabulary"),
-                );
-            }
-            let prefixes: Vec<String> = rule["allowed"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect();
-            if prefixes.is_empty() {
-                problems.push(
-                    err(&key, format!("the rule for `{ty}` allows no code"))
-                        .expected("\"allowed\": a non-empty list of CAMEO codes"),
-                );
-            }
-            for p in prefixes.iter().filter(|p| !schema.vocab_contains(CODES, p)) {
-                problems.push(
-                    err(
-                        &key,
-                        format!("the rule for `{ty}` allows `{p}`, which is not a CAMEO code"),
-                    )
-                    .expected("a code of the cameo_codes vocabulary"),
-                );
-            }
-            let why = rule["why"].as_str().unwrap_or_default().to_string();
-            allowed.insert(ty.clone(), (prefixes, why));
-        }
+        let allowed: BTreeMap<String, (Vec<String>, String)> = rules
+            .iter()
+            .map(|(ty, rule)| (ty.clone(), checked_rule(schema, ty, rule, &mut problems)))
+            .collect();
         let types = schema.vocabularies.get(TYPES).map(|v| v.values.keys());
         for ty in types
             .into_iter()
@@ -79,8 +94,12 @@ impl Rules {
             .filter(|t| !allowed.contains_key(*t))
         {
             problems.push(
-                err("\"rules\"", format!("no rule for event_type `{ty}`"))
-                    .expected("a rule for every value of the event_types vocabulary"),
+                err(
+                    schema,
+                    "\"rules\"",
+                    format!("no rule for event_type `{ty}`"),
+                )
+                .expected("a rule for every value of the event_types vocabulary"),
             );
         }
         if problems.is_empty() {

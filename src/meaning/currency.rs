@@ -28,6 +28,81 @@ struct Year {
     sums: BTreeMap<String, (f64, usize)>,
 }
 
+impl Year {
+    /// Currency `c`'s average over year `y`, when it was published on every day USD was
+    /// (`usd`: the year's USD average); else no rate and why. `published`: the snapshot's
+    /// currencies.
+    fn annual(&self, c: &str, y: i32, usd: Option<f64>, published: &[String]) -> Annual {
+        let (per_eur, days, note) = match (c, self.sums.get(c)) {
+            ("EUR", _) => (Some(1.0), self.usd_days, None),
+            (_, Some((s, n))) if *n == self.usd_days && *n > 0 => (Some(s / *n as f64), *n, None),
+            (_, Some((_, n))) if *n > 0 => (
+                None,
+                0,
+                Some(format!(
+                    "the ECB published {c} on {n} of {} days of {y}, not the whole year",
+                    self.usd_days
+                )),
+            ),
+            _ if published.iter().any(|p| p == c) => (
+                None,
+                0,
+                Some(format!("the ECB published no {c} rate in {y}")),
+            ),
+            _ => (None, 0, Some(format!("the ECB does not publish {c}"))),
+        };
+        let per_usd = match (c, per_eur, usd) {
+            ("USD", Some(_), _) => Some(1.0),
+            (_, Some(e), Some(u)) => Some(e / u),
+            _ => None,
+        };
+        Annual {
+            per_eur,
+            per_usd,
+            days,
+            note,
+        }
+    }
+
+    /// Adds one day's rates (`cells`, in `header`'s order after the date).
+    fn add_day<'a>(
+        &mut self,
+        header: &[String],
+        cells: impl Iterator<Item = &'a str>,
+        line: usize,
+        day: NaiveDate,
+    ) -> Result<(), (usize, String)> {
+        self.first = Some(self.first.map_or(day, |d| d.min(day)));
+        self.last = Some(self.last.map_or(day, |d| d.max(day)));
+        for (c, cell) in header.iter().zip(cells).skip(1) {
+            let cell = cell.trim();
+            if cell.is_empty() || cell == "N/A" {
+                continue;
+            }
+            let x: f64 = cell
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| {
+                    (
+                        line,
+                        format!("{c} rate `{cell}` on {day} is not a positive number"),
+                    )
+                })?;
+            let e = match self.sums.get_mut(c.as_str()) {
+                Some(e) => e,
+                None => self.sums.entry(c.clone()).or_default(),
+            };
+            e.0 += x;
+            e.1 += 1;
+            if c == "USD" {
+                self.usd_days += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An annual rate, or why there is none.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Annual {
@@ -129,41 +204,9 @@ impl Rates {
             let partial = (y == last_year && last.month() < 12)
                 .then(|| format!("year to date: the snapshot ends on {last}"));
             for c in &currencies {
-                let (per_eur, days, missing) = match (c.as_str(), yr.sums.get(c)) {
-                    ("EUR", _) => (Some(1.0), yr.usd_days, None),
-                    (_, Some((s, n))) if *n == yr.usd_days && *n > 0 => {
-                        (Some(s / *n as f64), *n, None)
-                    }
-                    (_, Some((_, n))) if *n > 0 => (
-                        None,
-                        0,
-                        Some(format!(
-                            "the ECB published {c} on {n} of {} days of {y}, not the whole year",
-                            yr.usd_days
-                        )),
-                    ),
-                    _ if daily.currencies.contains(c) => (
-                        None,
-                        0,
-                        Some(format!("the ECB published no {c} rate in {y}")),
-                    ),
-                    _ => (None, 0, Some(format!("the ECB does not publish {c}"))),
-                };
-                let per_usd = match (c.as_str(), per_eur, usd) {
-                    ("USD", Some(_), _) => Some(1.0),
-                    (_, Some(e), Some(u)) => Some(e / u),
-                    _ => None,
-                };
-                let note = missing.or_else(|| partial.clone());
-                annual.insert(
-                    (y, c.clone()),
-                    Annual {
-                        per_eur,
-                        per_usd,
-                        days,
-                        note,
-                    },
-                );
+                let mut a = yr.annual(c, y, usd, &daily.currencies);
+                a.note = a.note.or_else(|| partial.clone());
+                annual.insert((y, c.clone()), a);
             }
         }
         Rates {
@@ -338,34 +381,10 @@ fn parse(csv: &[u8]) -> Result<Daily, (usize, String)> {
                 format!("`{}` is not a date", rec.get(0).unwrap_or_default()),
             )
         })?;
-        let yr = years.entry(day.year()).or_default();
-        yr.first = Some(yr.first.map_or(day, |d| d.min(day)));
-        yr.last = Some(yr.last.map_or(day, |d| d.max(day)));
-        for (c, cell) in header.iter().zip(rec.iter()).skip(1) {
-            let cell = cell.trim();
-            if cell.is_empty() || cell == "N/A" {
-                continue;
-            }
-            let x: f64 = cell
-                .parse()
-                .ok()
-                .filter(|x: &f64| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| {
-                    (
-                        line,
-                        format!("{c} rate `{cell}` on {day} is not a positive number"),
-                    )
-                })?;
-            let e = match yr.sums.get_mut(c.as_str()) {
-                Some(e) => e,
-                None => yr.sums.entry(c.clone()).or_default(),
-            };
-            e.0 += x;
-            e.1 += 1;
-            if c == "USD" {
-                yr.usd_days += 1;
-            }
-        }
+        years
+            .entry(day.year())
+            .or_default()
+            .add_day(&header, rec.iter(), line, day)?;
     }
     if years.is_empty() {
         return Err((1, "the snapshot has no daily rates".into()));

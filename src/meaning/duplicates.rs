@@ -324,37 +324,50 @@ fn why(a: &Item, b: &Item, rules: &Rules) -> Option<String> {
     }
     // In order (the message names them).
     let shared: Vec<&str> = a.specific.intersection(&b.specific).copied().collect();
-    let pair = |t: &[String]| {
-        let has = |name: &str| t.iter().any(|x| x == name);
-        has(a.table) && has(b.table) && a.table != b.table
-    };
     if a.table == b.table {
-        if overlap(a, b) == Some(false) {
-            return None;
-        }
-        let j = jaccard(&a.tokens, &b.tokens);
-        if j >= rules.similar {
-            return Some(format!(
-                "same partner, compatible dates, similar titles ({j:.2})"
-            ));
-        }
-        if j >= rules.similar_with_actor && !shared.is_empty() {
-            return Some(format!(
-                "same partner, compatible dates, similar titles ({j:.2}) and a shared actor ({})",
-                shared[0]
-            ));
-        }
-        if a.amount.is_some() && a.amount == b.amount && !shared.is_empty() {
-            return Some(format!(
-                "same partner, compatible dates, same amount ({})",
-                a.amount.as_deref().unwrap()
-            ));
-        }
+        same_table(a, b, rules, &shared)
+    } else {
+        across_tables(a, b, rules, &shared)
+    }
+}
+
+/// Two items of one table: compatible dates and similar titles, or the same amount, with a
+/// shared actor when the titles are less similar.
+fn same_table(a: &Item, b: &Item, rules: &Rules, shared: &[&str]) -> Option<String> {
+    if overlap(a, b) == Some(false) {
         return None;
     }
+    let j = jaccard(&a.tokens, &b.tokens);
+    if j >= rules.similar {
+        return Some(format!(
+            "same partner, compatible dates, similar titles ({j:.2})"
+        ));
+    }
+    if j >= rules.similar_with_actor && !shared.is_empty() {
+        return Some(format!(
+            "same partner, compatible dates, similar titles ({j:.2}) and a shared actor ({})",
+            shared[0]
+        ));
+    }
+    if a.amount.is_some() && a.amount == b.amount && !shared.is_empty() {
+        return Some(format!(
+            "same partner, compatible dates, same amount ({})",
+            a.amount.as_deref().unwrap()
+        ));
+    }
+    None
+}
+
+/// Items of two tables: overlapping dates and the same people, or a deal's counterparty among
+/// the other item's actors, for the table pairs the rules name.
+fn across_tables(a: &Item, b: &Item, rules: &Rules, shared: &[&str]) -> Option<String> {
     if overlap(a, b) != Some(true) {
         return None;
     }
+    let pair = |t: &[String]| {
+        let has = |name: &str| t.iter().any(|x| x == name);
+        has(a.table) && has(b.table)
+    };
     if pair(&rules.same_people) {
         let precise = a.dates.is_some_and(|d| d.2) && b.dates.is_some_and(|d| d.2);
         if (precise && !shared.is_empty()) || shared.len() >= 2 {

@@ -95,17 +95,8 @@ fn per_year(
     let (mut early, mut first_year) = (0, i64::MAX);
     let latest = tab.rows.iter().filter_map(|r| year(tab, r)).max()?;
     for r in tab.rows {
-        let Some(y) = year(tab, r) else { continue };
-        if measure.is_some() && tab.get(r, "for_aggregates") == Some(&Value::Bool(false)) {
+        let (Some(y), Some(add)) = (year(tab, r), amount(tab, r, measure)) else {
             continue;
-        }
-        let add = match measure {
-            Some(m) => match tab.get(r, m) {
-                Some(Value::Num(n)) => *n,
-                Some(Value::Int(i)) => *i as f64,
-                _ => continue,
-            },
-            None => 1.0,
         };
         if y <= latest - YEARS {
             early += 1;
@@ -118,17 +109,7 @@ fn per_year(
         };
         *sums.entry(g).or_default().entry(y).or_default() += add;
     }
-    let first = sums.values().flat_map(|m| m.keys()).min().copied()?;
-    // Every year of the window, so a year without records is a zero, not a gap.
-    let series: Series = sums
-        .into_iter()
-        .map(|(g, m)| {
-            let pts = (first..=latest)
-                .map(|y| (y as f64, m.get(&y).copied().unwrap_or(0.0)))
-                .collect();
-            (g, pts)
-        })
-        .collect();
+    let series = every_year(sums, latest)?;
     let what = match measure {
         Some(m) => format!("sum of {m} of {table} counted in aggregates"),
         None => format!("number of {table}"),
@@ -148,6 +129,33 @@ fn per_year(
         "count"
     };
     Some(chart(name, &title, y_label, &note, series, false))
+}
+
+/// What a row adds to its year: 1 when counting; its `measure` when summing, and nothing
+/// when the row is not counted in aggregates or has no number.
+fn amount(tab: &Tab, r: &[Value], measure: Option<&str>) -> Option<f64> {
+    let Some(m) = measure else { return Some(1.0) };
+    if tab.get(r, "for_aggregates") == Some(&Value::Bool(false)) {
+        return None;
+    }
+    match tab.get(r, m) {
+        Some(Value::Num(n)) => Some(*n),
+        Some(Value::Int(i)) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// One series per group over every year from the first with a value to `latest`, so a year
+/// without records is a zero, not a gap.
+fn every_year(sums: BTreeMap<String, BTreeMap<i64, f64>>, latest: i64) -> Option<Series> {
+    let first = sums.values().flat_map(|m| m.keys()).min().copied()?;
+    let series = sums.into_iter().map(|(g, m)| {
+        let pts = (first..=latest)
+            .map(|y| (y as f64, m.get(&y).copied().unwrap_or(0.0)))
+            .collect();
+        (g, pts)
+    });
+    Some(series.collect())
 }
 
 fn year(tab: &Tab, r: &[Value]) -> Option<i64> {
