@@ -1,8 +1,9 @@
 //! `pillars`: the pipeline that builds the dataset of Serbia's relations with the four pillars
-//! of its foreign policy. Data flows one way through one module per stage:
+//! of its foreign policy. Data flows one way through one module per stage, in [`stages`]:
 //!
 //! raw/*.toml → [`extract`] → [`normalise`] → [`validate`] → [`reconcile`] → [`export`] → output/
 //!
+//! (The stages are re-exported here, so `crate::extract` is `crate::stages::extract`.)
 //! [`schema`] (read from schema/ at run time) drives every stage; [`pipeline`] runs them in
 //! order; [`meaning`] checks CAMEO codes and fills the columns computed after reconcile
 //! (conversions, CAMEO labels, derived marks); [`output`] writes output/ atomically; [`cmd`] holds one module per subcommand.
@@ -12,8 +13,6 @@
 
 pub mod cmd;
 pub mod diagnostic;
-pub mod export;
-pub mod extract;
 pub mod fsio;
 pub mod guard;
 pub mod json_pos;
@@ -21,13 +20,11 @@ pub mod limits;
 pub mod locator;
 pub mod meaning;
 pub mod model;
-pub mod normalise;
 pub mod output;
 pub mod output_guard;
 pub mod parallel;
 pub mod pipeline;
 pub mod provenance;
-pub mod reconcile;
 pub mod release;
 pub mod resolution;
 pub mod schema;
@@ -35,7 +32,7 @@ pub mod schema_check;
 pub mod schema_lock;
 pub mod site;
 pub mod source_ref;
-pub mod validate;
+pub mod stages;
 pub mod verify;
-pub mod xlsx;
-pub mod xlsx_legend;
+
+pub use stages::{export, extract, normalise, reconcile, validate};

@@ -187,7 +187,7 @@ pub fn export_to(
 ) -> std::io::Result<Listing> {
     let t = Instant::now();
     let dataset = &r.dataset;
-    if let (Some(why), false) = (crate::xlsx::skipped(dataset), opts.quiet) {
+    if let (Some(why), false) = (crate::export::xlsx::skipped(dataset), opts.quiet) {
         eprintln!("export     {why}");
     }
     let sources = sources_metadata(dataset, schema);

@@ -11,11 +11,11 @@
 //! The bytes are deterministic: the document's creation time is fixed (2000-01-01) instead of
 //! the time of the build, so two builds of the same inputs give the same file.
 
+use super::xlsx_legend::{self, Extra};
 use crate::model::Value;
 use crate::provenance::Cell;
 use crate::reconcile::{Dataset, Table};
 use crate::schema::{FieldType, Schema, TableSchema};
-use crate::xlsx_legend::{self, Extra};
 use chrono::Datelike;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 

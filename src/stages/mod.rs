@@ -1,0 +1,12 @@
+//! The build's stages, one module each, in the order data flows through them:
+//!
+//! raw/*.toml → [`extract`] → [`normalise`] → [`validate`] → [`reconcile`] → [`export`] → output/
+//!
+//! Each stage takes what the one before it returned and nothing else; `crate::pipeline` calls
+//! them in this order (and the meaning checks of `crate::meaning` between them).
+
+pub mod export;
+pub mod extract;
+pub mod normalise;
+pub mod reconcile;
+pub mod validate;
