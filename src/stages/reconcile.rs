@@ -358,7 +358,15 @@ fn merge_group<'a>(
         }
         out.problems
             .extend(too_long(ctx, &at, &claims, kept.as_ref()));
-        row[fi] = kept.unwrap_or(Value::Null);
+        row[fi] = match kept {
+            // The row's text copied, not shared with the record it came from (performance,
+            // issue 13): normalise made it in the order of the files, and the export jobs
+            // read it three times in the order of the rows. Copied here, on the thread that
+            // merges these rows in order, it sits in that order in memory. (1M records in
+            // 5000 files, seven interleaved pairs: export 6.95 s against 7.34 s, medians.)
+            Some(Value::Str(s)) => Value::Str(std::sync::Arc::from(&*s)),
+            other => other.unwrap_or(Value::Null),
+        };
     }
     let mut sources: Vec<&str> = group.iter().map(|r| ctx.source_id(r)).collect();
     sources.dedup();
