@@ -68,20 +68,22 @@ pub fn kept_value<'a, 'i>(
         }
         (None, Some(m)) => match merged_wording(m, &ts.fields[target.field], target.raw_field) {
             Ok(()) => Some((m, true)),
-            Err((code, msg, expected)) => {
-                problems.push((problem(code, &msg).expected(expected), at(m.span())));
+            Err((msg, expected)) => {
+                let p = problem(Code::ResolutionForm, &msg).expected(expected);
+                problems.push((p, at(m.span())));
                 None
             }
         },
     }
 }
 
-/// `merged = "new wording"`: only for a free-text field, and not empty.
+/// `merged = "new wording"`: only for a free-text field, and not empty. Err: what is wrong and
+/// what is expected (a `ResolutionForm` problem).
 fn merged_wording(
     m: &Spanned<DeValue>,
     field: &crate::schema::Field,
     raw_field: &str,
-) -> Result<(), (Code, String, &'static str)> {
+) -> Result<(), (String, &'static str)> {
     if field.merge != Merge::First {
         let kind = if field.merge == Merge::Union {
             "a list"
@@ -89,7 +91,6 @@ fn merged_wording(
             "a structured"
         };
         return Err((
-            Code::ResolutionForm,
             format!("`merged` is only for free-text fields; `{raw_field}` is {kind} field"),
             "value = one of the values the sources claim",
         ));
@@ -97,7 +98,6 @@ fn merged_wording(
     match m.get_ref() {
         DeValue::String(s) if !s.trim().is_empty() => Ok(()),
         _ => Err((
-            Code::ResolutionForm,
             "`merged` must be non-empty text".into(),
             "merged = \"the wording the dataset publishes\"",
         )),

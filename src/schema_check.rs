@@ -157,7 +157,7 @@ fn field<'j>(
         }
     }
     out.extend(constraints(
-        &fo.get("constraints").cloned().unwrap_or(Json::Null),
+        fo.get("constraints").unwrap_or(&Json::Null),
         &at("constraints"),
     ));
     if let Some(n) = fo.get("name").and_then(Json::as_str) {

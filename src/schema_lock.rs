@@ -646,18 +646,22 @@ pub fn check(schema_dir: &Path, schema: &Schema) -> Vec<Problem> {
 /// Everything [`check`] reports except "the new version is not recorded yet".
 fn evaluate(schema_dir: &Path, schema: &Schema, lock: &Lock) -> Vec<Problem> {
     let snap = snapshot(schema);
+    let released = lock.releases.iter().find(|r| r.version == schema.version);
+    if released.is_some_and(|r| r.fingerprint == fingerprint(&snap)) {
+        return vec![];
+    }
+    // Classified only when something differs (`pillars check` on a released schema stops above).
     let changes = classify(&lock.latest.snapshot, &snap);
     let against = Against {
         schema_dir,
         schema,
         changes: &changes,
-        current: &schema.version,
         latest: &lock.latest.version,
     };
-    match lock.releases.iter().find(|r| r.version == schema.version) {
-        Some(r) if r.fingerprint == fingerprint(&snap) => vec![],
-        Some(_) => against.released_but_changed(),
-        None => against.new_version(),
+    if released.is_some() {
+        against.released_but_changed()
+    } else {
+        against.new_version()
     }
 }
 
@@ -667,14 +671,13 @@ struct Against<'a> {
     schema: &'a Schema,
     /// From the latest release to the current schema.
     changes: &'a [Change],
-    current: &'a str,
     latest: &'a str,
 }
 
 impl Against<'_> {
     /// The current version was released: the schema must be exactly what was released.
     fn released_but_changed(&self) -> Vec<Problem> {
-        let (current, latest) = (self.current, self.latest);
+        let (current, latest) = (self.schema.version.as_str(), self.latest);
         if current != latest {
             return vec![not_after_latest(
                 self.schema_dir,
@@ -710,7 +713,7 @@ impl Against<'_> {
 
     /// A new version: it must be after the latest release, by a large enough bump.
     fn new_version(&self) -> Vec<Problem> {
-        let (current, latest) = (self.current, self.latest);
+        let (current, latest) = (self.schema.version.as_str(), self.latest);
         let (Some(from), Some(to)) = (Version::parse(latest), Version::parse(current)) else {
             return vec![lock_problem(
                 &self.schema_dir.join(LOCK_FILE),

@@ -933,6 +933,9 @@ fn figures<'k>(
     let numeric = matches!(f.ftype, FieldType::Integer | FieldType::Number);
     let is_date = f.kind == Kind::PartialDate;
     let free_text = is_free_text(f);
+    if !(numeric || is_date || free_text) {
+        return vec![];
+    }
     let literal_start = pos.start as usize;
     let file_text = &ex.files[pos.file as usize].text;
     let literal = file_text

@@ -11,7 +11,7 @@
 //! `accepted` (the input is valid: the build must succeed), `count` (exactly this many errors).
 
 mod common;
-use common::{ROOT, Workdir, copy_dir};
+use common::{ROOT, Snapshot, Workdir, copy_dir};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -342,9 +342,6 @@ fn run_case(case: &str) {
         .collect();
     assert!(leftovers.is_empty(), "{case}: {leftovers:?}");
 }
-
-/// Every file under a directory, by relative path (`Workdir::snapshot`).
-type Snapshot = BTreeMap<String, Vec<u8>>;
 
 /// A case the build accepts: it builds, the data is right, and `check` agrees.
 fn accepted(wd: &Workdir, case: &str, args: &[&str]) {

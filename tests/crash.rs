@@ -3,14 +3,11 @@
 //! output directory at once both succeed, one after the other.
 
 mod common;
-use common::Workdir;
-use std::collections::BTreeMap;
+use common::{Snapshot, Workdir};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
-
-type Snapshot = BTreeMap<String, Vec<u8>>;
 
 fn leftovers(wd: &Workdir) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(&wd.dir)

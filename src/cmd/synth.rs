@@ -316,7 +316,6 @@ pub fn generate(records: usize, files: usize, seed: u64) -> (Vec<(String, String
             files,
             ..Default::default()
         },
-        n_actors: 0,
     };
     for kind in [
         Kind::Actor,
@@ -368,8 +367,6 @@ struct Generator {
     bodies: Vec<String>,
     resolutions: String,
     sum: Summary,
-    /// Actors written so far (the other tables name them).
-    n_actors: usize,
 }
 
 /// What every copy of one record shares.
@@ -407,7 +404,7 @@ impl Generator {
             .min(target - written);
             let first_file = rng.below(files);
             let stride = (files / copies).max(1);
-            let mut shared = Shared {
+            let shared = Shared {
                 kind,
                 logical,
                 year: 1995 + rng.below(30) as u32,
@@ -416,9 +413,8 @@ impl Generator {
                 precision: rng.below(4),
                 partner: rng.pick(&PARTNERS),
                 sector: rng.pick(&SECTORS),
-                conflict: false,
+                conflict: copies > 1 && rng.chance(10),
             };
-            shared.conflict = copies > 1 && rng.chance(10);
             for c in 0..copies {
                 let file = (first_file + c * stride) % files;
                 self.entry(file, &id, &shared, c, rng);
@@ -428,9 +424,6 @@ impl Generator {
             }
             written += copies;
             self.sum.shared_entries += copies - 1;
-        }
-        if kind == Kind::Actor {
-            self.n_actors = logical;
         }
         self.sum.entries += written;
         match kind {
@@ -444,7 +437,8 @@ impl Generator {
 
     /// Copy `c` of a record, in file `file`.
     fn entry(&mut self, file: usize, id: &str, r: &Shared, c: usize, rng: &mut Rng) {
-        let n_actors = self.n_actors;
+        // The actors written so far (the actors table comes first): the other tables name them.
+        let n_actors = self.sum.actors;
         let b = &mut self.bodies[file];
         let text_date = if c > 0 && r.precision < 2 && r.kind != Kind::Indicator {
             // Later copies may refine a year to a month or a month to a day.

@@ -2,8 +2,8 @@
 //!
 //! raw/*.toml → [`extract`] → [`normalise`] → [`validate`] → [`reconcile`] → [`export`] → output/
 //!
-//! Each stage takes what the one before it returned and nothing else; `crate::pipeline` calls
-//! them in this order (and the meaning checks of `crate::meaning` between them).
+//! Each stage works on what the stages before it returned, with the schema; `crate::pipeline`
+//! calls them in this order (and the meaning checks of `crate::meaning` between them).
 
 pub mod export;
 pub mod extract;

@@ -18,6 +18,9 @@ pub struct Workdir {
     pub dir: PathBuf,
 }
 
+/// Every file under a directory, by relative path (`Workdir::snapshot`).
+pub type Snapshot = std::collections::BTreeMap<String, Vec<u8>>;
+
 impl Workdir {
     /// A fresh directory holding a copy of the repository's schema/ and an empty raw/.
     pub fn new(name: &str) -> Workdir {
@@ -107,7 +110,7 @@ impl Workdir {
     }
 
     /// Every file under `rel`, path → bytes, for byte-for-byte comparisons.
-    pub fn snapshot(&self, rel: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    pub fn snapshot(&self, rel: &str) -> Snapshot {
         let mut out = std::collections::BTreeMap::new();
         snapshot(&self.path(rel), &self.path(rel), &mut out);
         out

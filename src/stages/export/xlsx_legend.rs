@@ -210,7 +210,7 @@ pub fn codebook(ws: &mut Worksheet, schema: &Schema) -> Result<(), XlsxError> {
                     e.part, e.target, f.name
                 );
                 let cells = [&ts.name, &e.header, "string", "", "no", &meaning, ""];
-                write_row(ws, r, &cells.map(String::from))?;
+                write_row(ws, r, &cells)?;
                 r += 1;
             }
         }
@@ -246,8 +246,8 @@ fn column_row(ts: &TableSchema, f: &Field, schema: &Schema) -> [String; 7] {
     ]
 }
 
-fn write_row(ws: &mut Worksheet, r: u32, cells: &[String]) -> Result<(), XlsxError> {
-    for (c, s) in cells.iter().enumerate() {
+fn write_row(ws: &mut Worksheet, r: u32, cells: &[impl AsRef<str>]) -> Result<(), XlsxError> {
+    for (c, s) in cells.iter().map(AsRef::as_ref).enumerate() {
         if !s.is_empty() {
             ws.write_string(r, c as u16, s)?;
         }
